@@ -1,0 +1,183 @@
+"""Generate student_version/ from solutions/: every solution region becomes a stub.
+
+In a solutions .py file, each piece of student work sits between two marker
+lines, and opens with a TODO comment that tells the student what to do:
+
+        # BEGIN SOLUTION
+        # TODO: What to implement, with shapes.
+        #   More lines of the prompt are indented comments.
+        ...the reference code...
+        # END SOLUTION
+
+The generated file keeps everything outside the regions byte for byte and
+turns each region into the TODO prompt in a banner followed by
+`raise NotImplementedError(...)` naming the function to implement. Other files
+are copied as they are. `check()` reports every file of student_version/ that
+differs from what `generate()` would write.
+"""
+import ast
+import filecmp
+import shutil
+import tempfile
+from pathlib import Path
+
+BEGIN = '# BEGIN SOLUTION'
+END = '# END SOLUTION'
+# Never part of the student package: caches and what running the code leaves.
+IGNORED_DIRS = {'__pycache__', '.pytest_cache', '.ipynb_checkpoints', 'results'}
+IGNORED_SUFFIXES = {'.pyc', '.png'}
+# The instructor's source notebook; its student copy comes from nbgrader.
+IGNORED_FILES = {'hw1.ipynb'}
+BANNER = '#' + '-' * 76
+
+
+class StubError(ValueError):
+    """A solutions file whose markers cannot be turned into a stub."""
+
+
+def _enclosing_names(tree):
+    """line number -> qualified name of the innermost function around it."""
+    names = {}
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                qualname = f'{prefix}.{child.name}' if prefix else child.name
+                if not isinstance(child, ast.ClassDef):
+                    for line in range(child.lineno, child.end_lineno + 1):
+                        names[line] = qualname
+                visit(child, qualname)
+            else:
+                visit(child, prefix)
+
+    visit(tree, '')
+    return names
+
+
+def solution_regions(text, name='<source>'):
+    """The (begin, end) 0-based line indexes of every marker pair in `text`.
+
+    Raises:
+        StubError: a marker without its partner, nested markers, or a region
+            that does not open with a TODO prompt.
+    """
+    regions, begin = [], None
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        marker = line.strip()
+        if marker == BEGIN:
+            if begin is not None:
+                raise StubError(f'{name}:{i + 1}: {BEGIN} inside the region opened '
+                                f'on line {begin + 1}')
+            begin = i
+        elif marker == END:
+            if begin is None:
+                raise StubError(f'{name}:{i + 1}: {END} without a {BEGIN}')
+            if not lines[begin + 1].strip().startswith('# TODO:'):
+                raise StubError(f'{name}:{begin + 2}: a solution region must open with '
+                                f'a "# TODO:" prompt for the student')
+            regions.append((begin, i))
+            begin = None
+        elif BEGIN in line or END in line:
+            raise StubError(f'{name}:{i + 1}: a marker must stand alone on its line')
+    if begin is not None:
+        raise StubError(f'{name}:{begin + 1}: {BEGIN} is never closed')
+    return regions
+
+
+def render_stub(text, name='<source>', module=''):
+    """The student version of one solutions .py file.
+
+    Args:
+        text: the file's source.
+        name: its path, for error messages.
+        module: its path relative to the package (shown in the stubs' messages).
+    """
+    regions = solution_regions(text, name)
+    if not regions:
+        return text
+    functions = _enclosing_names(ast.parse(text, name))
+    lines = text.splitlines(keepends=True)
+    out, last = [], 0
+    for begin, end in regions:
+        out.extend(lines[last:begin])
+        indent = lines[begin][:len(lines[begin]) - len(lines[begin].lstrip())]
+        prompt = []
+        for line in lines[begin + 1:end]:
+            stripped = line.strip()
+            if not (stripped.startswith('# TODO:') or (prompt and stripped.startswith('#  '))):
+                break
+            prompt.append(indent + stripped + '\n')
+        where = functions.get(begin + 1)
+        if where is None:
+            raise StubError(f'{name}:{begin + 1}: a solution region must sit inside a function')
+        out.append(f'{indent}{BANNER}\n')
+        out.extend(prompt)
+        out.append(f'{indent}{BANNER}\n')
+        out.append(f'{indent}raise NotImplementedError(\n'
+                   f'{indent}    "{where} is not implemented yet: see the TODO in {module}")\n')
+        last = end + 1
+    out.extend(lines[last:])
+    return ''.join(out)
+
+
+def _package_files(root):
+    """Relative paths of the files under `root` that belong to the package."""
+    for path in sorted(root.rglob('*')):
+        rel = path.relative_to(root)
+        if (path.is_file() and not IGNORED_DIRS.intersection(rel.parts[:-1])
+                and path.suffix not in IGNORED_SUFFIXES and rel.name not in IGNORED_FILES):
+            yield rel
+
+
+def generate(solutions, out):
+    """Write the student package for `solutions` into the folder `out`.
+
+    `out` is emptied first, so no stale file survives.
+
+    Returns:
+        list of the relative paths written.
+    """
+    solutions, out = Path(solutions), Path(out)
+    rendered = {}
+    for rel in _package_files(solutions):
+        data = (solutions / rel).read_bytes()
+        if rel.suffix == '.py':
+            text = render_stub(data.decode('utf-8'), str(solutions / rel), rel.as_posix())
+            data = text.encode('utf-8')
+        elif BEGIN.encode() in data:
+            raise StubError(f'{solutions / rel}: solution markers are only supported in .py files')
+        rendered[rel] = data
+    if out.exists():
+        shutil.rmtree(out)
+    for rel, data in rendered.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_bytes(data)
+        if rel.suffix == '.py' and (solutions / rel).stat().st_mode & 0o111:
+            (out / rel).chmod(0o755)
+    return list(rendered)
+
+
+def check(solutions, student):
+    """Differences between `student` and what generate(solutions) would write.
+
+    Returns:
+        list of human-readable lines, one per differing, missing or extra file;
+        empty when `student` is exactly up to date.
+    """
+    student = Path(student)
+    with tempfile.TemporaryDirectory() as tmp:
+        expected = Path(tmp) / 'student_version'
+        wanted = set(generate(solutions, expected))
+        present = set(_package_files(student)) if student.is_dir() else set()
+        problems = []
+        for rel in sorted(wanted | present):
+            shown = f'{student.name}/{rel.as_posix()}'
+            if rel not in present:
+                problems.append(f'{shown}: missing')
+            elif rel not in wanted:
+                problems.append(f'{shown}: not generated from solutions/ (remove it, or '
+                                f'add it to solutions/)')
+            elif not filecmp.cmp(expected / rel, student / rel, shallow=False):
+                problems.append(f'{shown}: differs from what `autograder stubs` generates')
+    return problems

@@ -1,0 +1,83 @@
+"""Two-layer network: affine, sigmoid, affine, then softmax and cross-entropy."""
+import numpy as np
+
+from ._base_network import _baseNetwork
+
+
+class TwoLayerNet(_baseNetwork):
+    """X W1 + b1 -> sigmoid -> (.) W2 + b2 -> softmax -> cross-entropy.
+
+    weights: 'W1' (D, H), 'b1' (H,), 'W2' (H, C), 'b2' (C,), all float64. The
+    biases start at zero; W1 and W2 are 0.001 * N(0, 1), each drawn right after
+    np.random.seed(1024) so every run starts from the same point.
+    """
+
+    def __init__(self, input_size=28 * 28, num_classes=10, hidden_size=128):
+        super().__init__(input_size, num_classes)
+        self.hidden_size = hidden_size
+        self._weight_init()
+
+    def _weight_init(self):
+        self.weights['b1'] = np.zeros(self.hidden_size)
+        self.weights['b2'] = np.zeros(self.num_classes)
+        np.random.seed(1024)
+        self.weights['W1'] = 0.001 * np.random.randn(self.input_size, self.hidden_size)
+        np.random.seed(1024)
+        self.weights['W2'] = 0.001 * np.random.randn(self.hidden_size, self.num_classes)
+
+        self.gradients['W1'] = np.zeros((self.input_size, self.hidden_size))
+        self.gradients['b1'] = np.zeros(self.hidden_size)
+        self.gradients['W2'] = np.zeros((self.hidden_size, self.num_classes))
+        self.gradients['b2'] = np.zeros(self.num_classes)
+
+    def forward(self, X, y, mode='train'):
+        """Loss and accuracy of one batch; in 'train' mode also the gradients.
+
+        Args:
+            X: (N, D) float, one example per row.
+            y: (N,) int, true classes in [0, C).
+            mode: 'train' fills self.gradients with d(loss)/d(parameter) for
+                'W1' (D, H), 'b1' (H,), 'W2' (H, C), 'b2' (C,), each averaged over
+                the batch; any other mode leaves gradients alone.
+
+        Returns:
+            loss: float, mean cross-entropy over the batch.
+            accuracy: float in [0, 1].
+        """
+        # BEGIN SOLUTION
+        # TODO: Forward pass: Z1 = X W1 + b1 (N, H), A1 = sigmoid(Z1),
+        #   Z2 = A1 W2 + b2 (N, C), P = softmax(Z2); then loss and accuracy.
+        #   In 'train' mode only, backward pass, with Y the one-hot matrix of y:
+        #     dZ2 = (P - Y) / N            dW2 = A1^T dZ2    db2 = column sums of dZ2
+        #     dA1 = dZ2 W2^T               dZ1 = dA1 * sigmoid'(Z1)
+        #     dW1 = X^T dZ1                db1 = column sums of dZ1
+        #   Store the four gradients in self.gradients.
+        X = np.asarray(X)
+        # Compute in the input's precision: float32 data trains at float32 speed,
+        # float64 data (gradient checks) stays exact.
+        dtype = np.result_type(X.dtype, np.float32)
+        W1, b1, W2, b2 = (self.weights[k].astype(dtype, copy=False)
+                          for k in ('W1', 'b1', 'W2', 'b2'))
+        Z1 = X @ W1
+        Z1 += b1
+        A1 = self.sigmoid(Z1)
+        Z2 = A1 @ W2
+        Z2 += b2
+        P = self.softmax(Z2)
+        loss = self.cross_entropy_loss(P, y)
+        accuracy = self.compute_accuracy(P, y)
+        if mode != 'train':
+            return loss, accuracy
+        n = X.shape[0]
+        dZ2 = P
+        dZ2[np.arange(n), y] -= 1
+        dZ2 /= n
+        self.gradients['W2'] = A1.T @ dZ2
+        self.gradients['b2'] = dZ2.sum(axis=0)
+        dZ1 = dZ2 @ W2.T
+        # sigmoid'(Z1) = A1 (1 - A1); reuse A1 instead of a second sigmoid.
+        dZ1 *= A1 * (1 - A1)
+        self.gradients['W1'] = X.T @ dZ1
+        self.gradients['b1'] = dZ1.sum(axis=0)
+        # END SOLUTION
+        return loss, accuracy
