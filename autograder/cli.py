@@ -5,6 +5,7 @@ Exit codes: 0 success (for `grade`: grading finished, whatever the scores),
 """
 import argparse
 import sys
+from pathlib import Path
 
 from . import __version__, paths
 
@@ -33,6 +34,58 @@ def _cmd_stubs(args):
     return 0
 
 
+def _cmd_grade(args):
+    from . import report
+    from .grade import Grader
+    from .intake import IntakeError  # noqa: F401  (intake errors become results, not exits)
+    from .rubric import RubricError
+    from .sandbox import SandboxError
+
+    try:
+        grader = Grader(rubric_path=args.rubric, only=args.only)
+    except (RubricError, ValueError) as err:
+        print(f"autograder grade: {err}", file=sys.stderr)
+        return 2
+    with grader:
+        try:
+            def progress(result):
+                if not args.quiet and sys.stderr.isatty():
+                    print(f"  {result.id}: {result.score:g}/{result.max_score:g}",
+                          file=sys.stderr)
+            document, summary = grader.grade(args.submission, args.out, on_test=progress)
+        except SandboxError as err:
+            report.write_json_safely(args.out, report.failed_results(
+                f"The grader could not run: {err}"))
+            print(f"autograder grade: the sandbox cannot run: {err}", file=sys.stderr)
+            return 3
+    if not args.quiet:
+        report.print_table(document)
+        for line in summary['protections']:
+            print(f"  sandbox {line}")
+        print(f"results: {Path(args.out) / 'results.json'}")
+    return 0
+
+
+def _cmd_calibrate(args):
+    from . import calibrate
+    from .grade import Grader
+
+    seeds = list(range(args.seeds))
+    with Grader(rubric_path=args.rubric, only=['accuracy.*']) as grader:
+        measured = calibrate.measure(
+            grader, seeds, progress=None if args.quiet else
+            lambda test, seed, acc: print(f"{test} seed {seed}: {acc:.4f}", file=sys.stderr))
+        updates = {test: (calibrate.bands_for(accs), calibrate.calibration_block(accs, seeds))
+                   for test, accs in measured.items()}
+        for test, (bands, calibration) in updates.items():
+            print(f"{test}: accuracies {calibration['accuracies']} -> full credit from "
+                  f"{bands[0]['min_accuracy']}, half from {bands[1]['min_accuracy']}")
+        if args.write:
+            calibrate.write_rubric(grader.rubric.path, updates)
+            print(f"updated {grader.rubric.path}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog='autograder',
@@ -50,6 +103,31 @@ def build_parser():
                             "that differ from what would be generated")
     stubs.add_argument('-q', '--quiet', action='store_true', help="print errors only")
     stubs.set_defaults(run=_cmd_stubs)
+
+    grade = commands.add_parser(
+        'grade', help="grade a submission (zip or folder)",
+        description="Grade one submission: its code runs sandboxed, the judge compares "
+                    "its answers with the reference. Writes OUT/results.json (Gradescope's "
+                    "format) and OUT/summary.json. Exit 0 when grading finished, whatever "
+                    "the score; 2 bad arguments or rubric; 3 the sandbox cannot run.")
+    grade.add_argument('submission', help="a zip from collect_submission.sh, or a package folder")
+    grade.add_argument('--out', required=True, help="output folder for results.json")
+    grade.add_argument('--only', action='append', metavar='GLOB',
+                       help="run only the tests whose id matches (repeatable), e.g. 'two_layer.*'")
+    grade.add_argument('--rubric', help="rubric YAML (default: autograder/rubric.yaml)")
+    grade.add_argument('-q', '--quiet', action='store_true', help="print errors only")
+    grade.set_defaults(run=_cmd_grade)
+
+    calibrate = commands.add_parser(
+        'calibrate', help="measure the accuracy thresholds on the reference solution",
+        description="Train the reference through the grader's own probe once per seed and "
+                    "derive the accuracy bands: full credit a margin below the lowest "
+                    "accuracy seen. --write records bands and measurements in the rubric.")
+    calibrate.add_argument('--seeds', type=int, default=5, help="number of seeds (default 5)")
+    calibrate.add_argument('--write', action='store_true', help="update the rubric file")
+    calibrate.add_argument('--rubric', help="rubric YAML (default: autograder/rubric.yaml)")
+    calibrate.add_argument('-q', '--quiet', action='store_true', help="no per-run progress")
+    calibrate.set_defaults(run=_cmd_calibrate)
     return parser
 
 

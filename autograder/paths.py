@@ -40,3 +40,9 @@ def solution_module(name):
         sys.modules[key] = module
         spec.loader.exec_module(module)
     return sys.modules[key]
+
+
+def cache_dir():
+    """The judge's private cache (reference answers): $AUTOGRADER_CACHE or build/ in the kit."""
+    env = os.environ.get('AUTOGRADER_CACHE')
+    return Path(env).resolve() if env else kit_root() / 'build' / 'autograder-cache'

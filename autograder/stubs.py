@@ -121,7 +121,7 @@ def render_stub(text, name='<source>', module=''):
     return ''.join(out)
 
 
-def _package_files(root):
+def package_files(root):
     """Relative paths of the files under `root` that belong to the package."""
     for path in sorted(root.rglob('*')):
         rel = path.relative_to(root)
@@ -140,7 +140,7 @@ def generate(solutions, out):
     """
     solutions, out = Path(solutions), Path(out)
     rendered = {}
-    for rel in _package_files(solutions):
+    for rel in package_files(solutions):
         data = (solutions / rel).read_bytes()
         if rel.suffix == '.py':
             text = render_stub(data.decode('utf-8'), str(solutions / rel), rel.as_posix())
@@ -169,7 +169,7 @@ def check(solutions, student):
     with tempfile.TemporaryDirectory() as tmp:
         expected = Path(tmp) / 'student_version'
         wanted = set(generate(solutions, expected))
-        present = set(_package_files(student)) if student.is_dir() else set()
+        present = set(package_files(student)) if student.is_dir() else set()
         problems = []
         for rel in sorted(wanted | present):
             shown = f'{student.name}/{rel.as_posix()}'

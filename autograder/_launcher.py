@@ -1,0 +1,178 @@
+"""Start one untrusted command inside the sandbox; the judge runs this as a child.
+
+    python -I -S _launcher.py SPEC_JSON
+
+This is the only code that runs with the grader's privileges on the far side
+of the trust boundary, and it runs before any student code exists in the
+process: it applies the isolation steps of SPEC, reports which ones took
+effect on the status descriptor, and then replaces itself with the command.
+Standard library only, no site-packages (-S), so nothing a student could
+influence is imported.
+
+SPEC (JSON) keys:
+    argv, env, cwd        the command, its whole environment, its directory
+    status_fd             where to write the JSON report before exec
+    steps                 isolation steps to apply, in order of preference
+    required              if true, a step that fails aborts the run (exit 125)
+                          instead of being skipped: a run never gets weaker
+                          isolation than the judge was told it would
+    uid, gid              the unprivileged identity (steps 'user')
+    rlimits               {name: value} for resource.setrlimit
+    cgroups               cgroup directories to join (step 'cgroup')
+    root                  an empty folder to build the new root in (step 'mount')
+    binds                 [[host path, path inside, writable]] (step 'mount')
+    tmpfs                 [[path inside, size in bytes]] (step 'mount')
+
+Steps: 'net' (a network namespace: no interface but a down loopback),
+'ipc', 'pid' (a PID namespace whose init is the command: everything it
+starts dies with it), 'mount' (a private root holding only the binds),
+'cgroup', 'rlimits', 'user' (drop to uid/gid), 'nonewprivs'.
+"""
+import ctypes
+import json
+import os
+import resource
+import signal
+import sys
+
+CLONE = {'mount': 0x00020000, 'ipc': 0x08000000, 'pid': 0x20000000, 'net': 0x40000000}
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+DEVICES = ('null', 'zero', 'full', 'random', 'urandom')
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result, what):
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _mount(source, target, fstype, flags, data=None):
+    enc = (lambda s: s.encode() if s is not None else None)
+    _check(libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags),
+                      enc(data)), f"mount {target}")
+
+
+def _build_root(spec):
+    """Make a fresh root that holds only the given binds, tmpfs and devices."""
+    root = spec['root']
+    _mount(None, '/', None, MS_REC | MS_PRIVATE)
+    _mount('tmpfs', root, 'tmpfs', MS_NOSUID | MS_NODEV, 'size=16m,mode=0755')
+    # Merged-/usr systems have /bin, /lib ... as symlinks into /usr.
+    for name in ('bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'):
+        if os.path.islink('/' + name):
+            os.symlink(os.readlink('/' + name), os.path.join(root, name))
+    for source, inside, writable in spec['binds']:
+        target = root + inside
+        if os.path.isdir(source):
+            os.makedirs(target, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            open(target, 'a').close()
+        _mount(source, target, None, MS_BIND | MS_REC)
+        flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV
+        _mount(None, target, None, flags | (0 if writable else MS_RDONLY))
+    for inside, size in spec['tmpfs']:
+        os.makedirs(root + inside, exist_ok=True)
+        _mount('tmpfs', root + inside, 'tmpfs', MS_NOSUID | MS_NODEV,
+               f'size={int(size)},mode=1777')
+    os.makedirs(root + '/dev', exist_ok=True)
+    _mount('tmpfs', root + '/dev', 'tmpfs', MS_NOSUID, 'size=64k,mode=0755')
+    for name in DEVICES:
+        target = f'{root}/dev/{name}'
+        open(target, 'a').close()
+        _mount(f'/dev/{name}', target, None, MS_BIND)
+    os.makedirs(root + '/proc', exist_ok=True)
+    if 'pid' in spec['steps']:
+        _mount('proc', root + '/proc', 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    os.chroot(root)
+    os.chdir('/')
+
+
+def _join_cgroups(paths):
+    for path in paths:
+        with open(os.path.join(path, 'cgroup.procs'), 'w') as f:
+            f.write(str(os.getpid()))
+
+
+def _apply_rlimits(limits):
+    for name, value in limits.items():
+        resource.setrlimit(getattr(resource, 'RLIMIT_' + name), (value, value))
+
+
+def _drop_to(uid, gid):
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    try:
+        os.setuid(0)
+    except PermissionError:
+        return
+    raise OSError("could still become root after dropping privileges")
+
+
+def main():
+    spec = json.loads(sys.argv[1])
+    steps, required = spec['steps'], spec['required']
+    done, skipped = [], {}
+
+    def attempt(step, action):
+        if step not in steps:
+            return
+        try:
+            action()
+            done.append(step)
+        except OSError as err:
+            if required:
+                os.write(2, f"sandbox: required step '{step}' failed: {err}\n".encode())
+                os._exit(125)
+            skipped[step] = str(err)
+
+    attempt('cgroup', lambda: _join_cgroups(spec['cgroups']))
+    for step in ('net', 'ipc'):
+        attempt(step, lambda step=step: _check(libc.unshare(CLONE[step]), f"unshare {step}"))
+    attempt('pid', lambda: _check(libc.unshare(CLONE['pid']), "unshare pid"))
+    if 'pid' in done:
+        # The next child is PID 1 of the new namespace; when it exits, the
+        # kernel kills everything else in it. Wait and pass its status on.
+        child = os.fork()
+        if child:
+            signal.signal(signal.SIGTERM, lambda *_: os.kill(child, signal.SIGKILL))
+            _, status = os.waitpid(child, 0)
+            if os.WIFSIGNALED(status):
+                os._exit(128 + os.WTERMSIG(status))
+            os._exit(os.WEXITSTATUS(status))
+
+    def private_root():
+        _check(libc.unshare(CLONE['mount']), "unshare mount")
+        _build_root(spec)
+
+    attempt('mount', private_root)
+    attempt('rlimits', lambda: _apply_rlimits(spec['rlimits']))
+    if spec.get('uid') is not None:
+        attempt('user', lambda: _drop_to(spec['uid'], spec['gid']))
+    attempt('nonewprivs', lambda: _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0),
+                                         "no_new_privs"))
+    if 'pid' in done:
+        # Die with the launcher (set after the uid change, which clears it).
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    try:
+        os.chdir(spec['cwd'])
+    except OSError as err:
+        os.write(2, f"sandbox: cannot enter {spec['cwd']}: {err}\n".encode())
+        os._exit(125)
+    report = json.dumps({'done': done, 'skipped': skipped}).encode()
+    os.write(spec['status_fd'], report)
+    os.close(spec['status_fd'])
+    try:
+        os.execve(spec['argv'][0], spec['argv'], spec['env'])
+    except OSError as err:
+        os.write(2, f"sandbox: cannot start {spec['argv'][0]}: {err}\n".encode())
+        os._exit(126)
+
+
+if __name__ == '__main__':
+    main()

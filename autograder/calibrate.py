@@ -1,0 +1,102 @@
+"""Calibrate the accuracy thresholds from the reference solution.
+
+For each accuracy test, the reference is trained through the same probe and
+the same training loop the students' code goes through, once per seed (the
+seed orders the training examples), and scored on the hidden-order test set.
+Full credit starts a margin below the lowest accuracy seen, so a correct
+submission passes whatever its floating-point path; half credit starts
+further down. With --write the bands and the measurements go into the rubric.
+"""
+import datetime
+import platform
+import re
+import sys
+
+import numpy as np
+import yaml
+
+from . import paths
+from .hidden_tests import AccuracyTest, Request, train_params
+from .judge import decode
+from .workspace import Inputs
+
+
+def measure(grader, seeds, progress=None):
+    """Test accuracy of the reference per accuracy test and seed.
+
+    Returns:
+        {test id: [accuracy per seed]}.
+    """
+    data_dir = grader.data.prepare()
+    labels = grader.data.test_labels()
+    inputs = Inputs(grader.root)
+    out = {}
+    for spec in grader.specs:
+        test = grader.tests[spec.id]
+        if not isinstance(test, AccuracyTest):
+            continue
+        accuracies = []
+        for seed in seeds:
+            request = Request('train', train_params(test.model, test.config_name, seed),
+                              data=True)
+            request_file = inputs.add(f'calibrate-{spec.id}-{seed}', request)
+            result = grader.reference.sandbox.run(
+                [sys.executable, '-I', '-B', str(inputs.script), str(request_file),
+                 str(paths.solutions_dir())], timeout=3600,
+                env={'PROBE_DATA_DIR': str(data_dir)})
+            response = decode(result)
+            if response.error:
+                raise RuntimeError(f"the reference failed: {response.error}")
+            accuracy = float(np.mean(response.arrays['predictions'] == labels))
+            accuracies.append(accuracy)
+            if progress:
+                progress(spec.id, seed, accuracy)
+        out[spec.id] = accuracies
+    return out
+
+
+def bands_for(accuracies, margin=0.01, half_credit_gap=0.05):
+    """Full credit from (lowest - margin) rounded down to 0.005; half credit below."""
+    full = np.floor((min(accuracies) - margin) / 0.005) * 0.005
+    return [{'min_accuracy': round(float(full), 3), 'credit': 1.0},
+            {'min_accuracy': round(float(full - half_credit_gap), 3), 'credit': 0.5}]
+
+
+def calibration_block(accuracies, seeds):
+    return {
+        'seeds': list(seeds),
+        'accuracies': [round(a, 4) for a in accuracies],
+        'mean': round(float(np.mean(accuracies)), 4),
+        'min': round(float(min(accuracies)), 4),
+        'max': round(float(max(accuracies)), 4),
+        'measured': f"{datetime.date.today().isoformat()} on {platform.machine()}, "
+                    f"{platform.python_implementation()} {platform.python_version()}, "
+                    f"numpy {np.__version__}",
+    }
+
+
+def write_rubric(path, updates):
+    """Replace each updated test's bands and calibration in the rubric file.
+
+    Only the lines of those two keys change; comments and the rest stay.
+    """
+    text = path.read_text()
+    for test_id, (bands, calibration) in updates.items():
+        block = re.search(rf'^  {re.escape(test_id)}:\n((?:    .*\n|\s*\n)*)', text, re.M)
+        if block is None:
+            raise ValueError(f"{path}: no entry for {test_id}")
+        body = [line for line in block.group(1).splitlines(keepends=True)]
+        kept, skipping = [], False
+        for line in body:
+            if re.match(r'    (bands|calibration):', line):
+                skipping = True
+                continue
+            if skipping and (line.startswith('      ') or not line.strip()):
+                continue
+            skipping = False
+            kept.append(line)
+        extra = yaml.safe_dump({'bands': bands, 'calibration': calibration},
+                               sort_keys=False, default_flow_style=None, width=100)
+        extra = ''.join('    ' + line + '\n' for line in extra.splitlines())
+        text = text[:block.start(1)] + ''.join(kept) + extra + text[block.end(1):]
+    path.write_text(text)

@@ -1,0 +1,113 @@
+"""The folders a grading run shows the sandbox, laid out fresh for each submission.
+
+    <root>/            0o711, private to the judge (the sandbox may pass, not list)
+      pkg/             the pristine student scaffold with the submission laid over it
+      inputs/          probes.py and one request (.json + .npz) per probe run
+      data/            shared per grading process: the training split, the test
+                       images in a hidden order (never their labels), and the two
+                       training .gz files for load_mnist_trainval
+
+Everything is written by the judge and read-only to the sandbox; nothing a
+student sent can run here (no tests, conftest.py, sitecustomize.py or .pth
+file is on the allowed list, and the child's Python runs isolated).
+"""
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from . import paths, stubs
+
+PROBES = Path(__file__).resolve().parent / 'probes.py'
+# Scaffold files the sandbox never needs.
+_SKIP_TOP = {'tests'}
+
+
+def _write(path, data, mode=0o644):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    os.chmod(path, mode)
+
+
+def build_package(submission, root, scaffold=None):
+    """root/pkg: the scaffold's package files, then the submission's files over them.
+
+    Returns:
+        Path of the package folder.
+    """
+    scaffold = Path(scaffold or paths.student_dir())
+    pkg = Path(root) / 'pkg'
+    if pkg.exists():
+        shutil.rmtree(pkg)
+    for rel in stubs.package_files(scaffold):
+        if rel.parts[0] not in _SKIP_TOP:
+            _write(pkg / rel, (scaffold / rel).read_bytes())
+    for rel, data in submission.files.items():
+        _write(pkg / rel, data)
+    for folder in [pkg, *(p for p in pkg.rglob('*') if p.is_dir())]:
+        os.chmod(folder, 0o755)
+    return pkg
+
+
+class Inputs:
+    """root/inputs: probes.py and the request files of one submission's runs."""
+
+    def __init__(self, root):
+        self.folder = Path(root) / 'inputs'
+        self.folder.mkdir(exist_ok=True)
+        os.chmod(self.folder, 0o755)
+        _write(self.folder / 'probes.py', PROBES.read_bytes())
+        self.script = self.folder / 'probes.py'
+
+    def add(self, name, request):
+        """Write one Request; return the path of its JSON file."""
+        body = {'probe': request.probe, 'params': request.params, 'arrays': None}
+        if request.arrays:
+            body['arrays'] = f'{name}.npz'
+            with open(self.folder / f'{name}.npz', 'wb') as f:
+                np.savez(f, **request.arrays)
+            os.chmod(self.folder / f'{name}.npz', 0o644)
+        _write(self.folder / f'{name}.json', json.dumps(body, sort_keys=True).encode())
+        return self.folder / f'{name}.json'
+
+
+class GradingData:
+    """root/data for the sandbox, and the test labels, which stay with the judge.
+
+    Built on first use from the reference loader; the test images are stored
+    in an order drawn from `seed`, so a submission cannot line its answers up
+    with the public files.
+    """
+
+    def __init__(self, root, seed):
+        self.folder = Path(root) / 'data'
+        self.seed = seed
+        self._labels = None
+
+    def prepare(self):
+        if self._labels is not None:
+            return self.folder
+        utils = paths.solution_module('utils')
+        train_data, train_label, _, _ = utils.load_mnist_trainval()
+        test_data, test_label = utils.load_mnist_test()
+        order = np.random.default_rng(self.seed).permutation(len(test_label))
+        self.folder.mkdir(exist_ok=True)
+        os.chmod(self.folder, 0o755)
+        for name, array in (('train_images', train_data), ('train_labels', train_label),
+                            ('test_images', test_data[order])):
+            np.save(self.folder / f'{name}.npy', np.ascontiguousarray(array))
+            os.chmod(self.folder / f'{name}.npy', 0o644)
+        mnist = self.folder / 'mnist'
+        mnist.mkdir(exist_ok=True)
+        os.chmod(mnist, 0o755)
+        for name in utils.MNIST_FILES['train']:
+            _write(mnist / name, (utils.mnist_dir() / name).read_bytes())
+        self._labels = np.asarray(test_label[order], dtype=np.float64)
+        return self.folder
+
+    def test_labels(self):
+        """The test labels in the hidden order, float64 (for comparison only)."""
+        self.prepare()
+        return self._labels

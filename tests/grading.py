@@ -1,0 +1,79 @@
+"""Helpers of the grading tests: submissions made from the solutions, graded in-process."""
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from autograder.grade import Grader
+from helpers import KIT, SOLUTIONS
+
+SUBMITTED = [line.strip() for line in (SOLUTIONS / 'submission_files.txt').read_text().splitlines()
+             if line.strip() and not line.startswith('#') and '*' not in line]
+
+
+def make_submission(folder, changes=None, extra=None, drop=()):
+    """A package folder with the solutions' submitted files, then edits.
+
+    Args:
+        changes: {relative path: [(old text, new text), ...]}; each old text
+            must occur in the file (so a test never edits nothing).
+        extra: {relative path: content} added as is.
+        drop: relative paths left out.
+    """
+    folder = Path(folder)
+    for rel in SUBMITTED:
+        if rel in drop:
+            continue
+        target = folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = (SOLUTIONS / rel).read_text()
+        for old, new in (changes or {}).get(rel, []):
+            assert old in text, f"{rel}: {old!r} not found"
+            text = text.replace(old, new)
+        target.write_text(text)
+    for rel, content in (extra or {}).items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text(content) if isinstance(content, str) else \
+            (folder / rel).write_bytes(content)
+    (folder / 'submission_files.txt').write_text(
+        (SOLUTIONS / 'submission_files.txt').read_text())
+    return folder
+
+
+def collect(folder, out_zip):
+    """Run collect_submission.sh in a package folder; return the CompletedProcess."""
+    return subprocess.run(['bash', str(KIT / 'collect_submission.sh'), '-o', str(out_zip)],
+                          cwd=folder, capture_output=True, text=True, timeout=120)
+
+
+def quick_rubric(tmp_path, timeout=6):
+    """The real rubric with every time limit capped (attack tests hit the limits)."""
+    raw = yaml.safe_load((KIT / 'autograder' / 'rubric.yaml').read_text())
+    for settings in raw['tests'].values():
+        settings['timeout'] = min(settings.get('timeout', 20), timeout)
+    path = Path(tmp_path) / 'rubric.yaml'
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def scores(document):
+    """{test id: score} of a results document."""
+    return {t['name'].split(':', 1)[0]: t['score'] for t in document['tests']}
+
+
+def failing(document):
+    return sorted(t['name'].split(':', 1)[0] for t in document['tests']
+                  if t['status'] != 'passed')
+
+
+def output_of(document, test_id):
+    for test in document['tests']:
+        if test['name'].startswith(test_id + ':'):
+            return test['output']
+    raise KeyError(test_id)
+
+
+def load_results(out_dir):
+    return json.loads((Path(out_dir) / 'results.json').read_text())

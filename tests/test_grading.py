@@ -1,0 +1,324 @@
+"""End-to-end grading: the reference scores full marks, the stubs zero, every bug loses
+exactly the tests it breaks, and no attack gets past the sandbox."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from autograder.grade import Grader
+from autograder.sandbox import Limits
+from grading import (collect, failing, load_results, make_submission, output_of,
+                     quick_rubric, scores)
+from helpers import KIT, SOLUTIONS, STUDENT, run
+
+pytestmark = pytest.mark.usefixtures('mnist')
+TEST_KEYS = {'name', 'number', 'score', 'max_score', 'status', 'output', 'visibility'}
+
+
+def check_gradescope_schema(document):
+    """results.json as Gradescope's autograder specification describes it."""
+    assert set(document) <= {'score', 'execution_time', 'output', 'visibility',
+                             'stdout_visibility', 'tests', 'leaderboard', 'extra_data',
+                             'output_format', 'test_output_format', 'test_name_format'}
+    assert isinstance(document['score'], (int, float))
+    assert isinstance(document['execution_time'], (int, float))
+    assert isinstance(document['output'], str)
+    for test in document['tests']:
+        assert set(test) == TEST_KEYS
+        assert test['status'] in ('passed', 'failed')
+        assert test['visibility'] in ('visible', 'hidden', 'after_due_date', 'after_published')
+        assert 0 <= test['score'] <= test['max_score']
+        assert isinstance(test['name'], str) and isinstance(test['output'], str)
+    for entry in document['leaderboard']:
+        assert set(entry) == {'name', 'value', 'order'}
+
+
+def grade_cli(submission, out, *args, env=None):
+    return run([sys.executable, '-m', 'autograder', 'grade', str(submission), '--out', str(out),
+                *args], env=env, timeout=900)
+
+
+def test_reference_solution_scores_full_marks(tmp_path):
+    folder = make_submission(tmp_path / 'pkg')
+    assert collect(folder, tmp_path / 'sub.zip').returncode == 0
+    result = grade_cli(tmp_path / 'sub.zip', tmp_path / 'out')
+    assert result.returncode == 0, result.stderr
+    document = load_results(tmp_path / 'out')
+    check_gradescope_schema(document)
+    assert failing(document) == [], [output_of(document, t) for t in failing(document)]
+    assert document['score'] == 100
+    names = {e['name'] for e in document['leaderboard']}
+    assert names == {'Two-layer net test accuracy', 'Softmax regression test accuracy'}
+    summary = json.loads((tmp_path / 'out' / 'summary.json').read_text())
+    assert summary['percent'] == 100.0 and len(summary['digest']) == 64
+    if os.geteuid() == 0:
+        assert 'in force: unprivileged user' in summary['protections']
+    assert 'Total: 100 / 100 points (100.0%)' in result.stdout
+    print(f"\nend-to-end grading of the reference: {summary['seconds']}")
+
+
+def test_untouched_stubs_score_zero_without_crashing(tmp_path):
+    assert collect(STUDENT, tmp_path / 'stubs.zip').returncode == 0
+    result = grade_cli(tmp_path / 'stubs.zip', tmp_path / 'out', '-q')
+    assert result.returncode == 0, result.stderr
+    document = load_results(tmp_path / 'out')
+    check_gradescope_schema(document)
+    assert document['score'] == 0 and len(document['tests']) == 24
+    for test in document['tests']:
+        assert 'is not implemented yet' in test['output'], test
+
+
+@pytest.fixture(scope='module')
+def grader():
+    with Grader() as instance:
+        yield instance
+
+
+BUGS = {
+    'gradients not averaged over the batch': (
+        {'models/two_layer_nn.py': [('        dZ2 /= n\n', '')]},
+        ['two_layer.gradients', 'two_layer.large_logits']),
+    'regularized biases': (
+        {'optimizer/_base_optimizer.py': [("if name.startswith('W'):", "if True:")]},
+        ['regularization', 'sgd.step']),
+    'unstable softmax': (
+        {'models/_base_network.py': [('np.exp(scores - scores.max(axis=1, keepdims=True))',
+                                      'np.exp(scores)')]},
+        ['softmax.stability', 'softmax_regression.large_logits', 'two_layer.large_logits']),
+    'dropped last batch': (
+        {'utils.py': [('starts = range(0, len(data), batch_size)',
+                       'starts = range(0, len(data) - batch_size + 1, batch_size)')]},
+        ['batching.partial_batch']),
+    'wrong split': (
+        {'utils.py': [('n_train = len(images) * 4 // 5', 'n_train = 50000')]},
+        ['data.split']),
+}
+
+
+@pytest.mark.parametrize('bug', list(BUGS))
+def test_a_bug_loses_exactly_the_tests_it_breaks(grader, tmp_path, bug):
+    changes, broken = BUGS[bug]
+    document, _ = grader.grade(make_submission(tmp_path / 'pkg', changes), tmp_path / 'out')
+    check_gradescope_schema(document)
+    assert failing(document) == sorted(broken)
+    lost = sum(t['max_score'] - t['score'] for t in document['tests'])
+    assert document['score'] == 100 - lost
+
+
+BASE = 'models/_base_network.py'
+SIGMOID = '        out = np.tanh(np.asarray(X) * 0.5)\n'
+RELU = '        out = np.maximum(X, 0)\n'
+
+
+def attacks(out_dir, port):
+    """attack -> (attacked test, {file: [(old, new)]}, words its feedback must contain)."""
+    return {
+        'sys.exit': ('activations.sigmoid', {BASE: [(SIGMOID, '        import sys; sys.exit(0)\n')]},
+                     'sys.exit(0)'),
+        'os._exit': ('activations.sigmoid', {BASE: [(SIGMOID, '        import os; os._exit(0)\n')]},
+                     'without returning a result'),
+        'endless loop': ('activations.relu', {BASE: [(RELU, '        while True: pass\n')]},
+                         'timed out'),
+        'memory bomb': ('activations.relu', {BASE: [(RELU, '        hog = []\n        while True: '
+                                                      'hog.append(bytearray(400 * 2**20))\n')]},
+                        'MemoryError'),
+        'fork bomb': ('activations.relu', {BASE: [(RELU, '        import os\n        while True:\n'
+                                                    '            try: os.fork()\n'
+                                                    '            except OSError: pass\n')]},
+                      'timed out'),
+        'output flood': ('activations.relu', {BASE: [(RELU, "        while True: print('{\"score\": "
+                                                       "100}' * 1000)\n")]}, 'timed out'),
+        'object equal to everything': (
+            'metrics.accuracy',
+            {BASE: [('        acc = float(np.mean(np.argmax(x_pred, axis=1) == np.asarray(y)))\n',
+                     '        class E:\n            def __eq__(s, o): return True\n'
+                     '            def __float__(s): return 1.0\n        acc = E()\n')]},
+            'not numbers'),
+        'lying ndarray subclass': (
+            'softmax.values',
+            {BASE: [('        prob /= prob.sum(axis=1, keepdims=True)\n',
+                     '        class Liar(np.ndarray):\n            def __eq__(s, o): '
+                     'return np.ones(np.shape(s), bool)\n'
+                     '        prob = np.zeros_like(prob).view(Liar)\n')]},
+            'relative error'),
+        'writing results.json': (
+            'regularization',
+            {'optimizer/_base_optimizer.py': [(
+                "        for name, weight in model.weights.items():\n"
+                "            if name.startswith('W'):",
+                "        for p in ['" + str(out_dir / 'results.json') + "', 'results.json',"
+                " '/autograder/results/results.json']:\n"
+                "            try: open(p, 'w').write('{\"score\": 1000}')\n"
+                "            except OSError: pass\n"
+                "        for name, weight in model.weights.items():\n"
+                "            if False:")]},
+            'relative error'),
+        'reading the hidden tests and the reference': (
+            'sgd.step',
+            {'optimizer/sgd.py': [('        self.apply_regularization(model)\n',
+                                   '        found = []\n        for p in ' + repr([
+                                       str(KIT / 'autograder' / 'hidden_tests.py'),
+                                       str(KIT / 'autograder' / 'rubric.yaml'),
+                                       str(SOLUTIONS / 'optimizer' / 'sgd.py'),
+                                       str(KIT / 'data' / 'mnist' / 't10k-labels-idx1-ubyte.gz')])
+                                   + ':\n            try: found.append(open(p, "rb").read(40))\n'
+                                   '            except OSError as e: found.append("BLOCKED")\n'
+                                   '        raise RuntimeError(repr(found))\n')]},
+            "['BLOCKED', 'BLOCKED', 'BLOCKED', 'BLOCKED']"),
+        'patching numpy': (
+            'batching.order',
+            {'utils.py': [('    data = np.asarray(data)\n    label = np.asarray(label)\n',
+                           '    np.array_equal = np.allclose = lambda *a, **k: True\n'
+                           '    data = np.asarray(data)[::-1]\n    label = np.asarray(label)\n')]},
+            'no longer paired'),
+        'opening a socket': (
+            'data.split',
+            {'utils.py': [("    images, labels = load_mnist('train')\n",
+                           "    import socket\n    socket.create_connection(('127.0.0.1', "
+                           f"{port}), timeout=3).sendall(b'stolen')\n"
+                           "    images, labels = load_mnist('train')\n")]},
+            'Network is unreachable'),
+    }
+
+
+@pytest.fixture(scope='module')
+def listener():
+    """A TCP server on the host's loopback that records anything it receives."""
+    server = socket.socket()
+    server.bind(('127.0.0.1', 0))
+    server.listen(5)
+    server.settimeout(0.2)
+    received, stop = [], threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                received.append(conn.recv(100))
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], received
+    stop.set()
+    thread.join()
+    server.close()
+
+
+ATTACKS = list(attacks(KIT, 0))
+
+
+@pytest.fixture(scope='module')
+def attack_grader(tmp_path_factory):
+    # Short time limits and 1 GiB of address space: the attacks hit the limits sooner.
+    limits = Limits(memory_bytes=3 * 2**29, address_space_bytes=2**30)
+    with Grader(rubric_path=quick_rubric(tmp_path_factory.mktemp('rubric'), timeout=5),
+                limits=limits) as g:
+        yield g
+
+
+@pytest.mark.parametrize('attack', ATTACKS)
+def test_an_attack_scores_zero_on_what_it_attacks_and_nothing_else_moves(
+        attack_grader, listener, tmp_path, attack):
+    port, received = listener
+    out = tmp_path / 'out'
+    target, changes, feedback = attacks(out, port)[attack]
+    control = 'loss.cross_entropy'
+    document, _ = attack_grader.grade(make_submission(tmp_path / 'pkg', changes), out,
+                                      only=[target, control])
+    check_gradescope_schema(document)
+    assert scores(document) == {target: 0.0, control: 3.0}
+    assert feedback in output_of(document, target), output_of(document, target)
+    assert load_results(out) == document  # what the judge wrote, nobody else
+    assert received == []
+    # Zombies (state Z) are dead and wait only for their parent's reaping.
+    table = subprocess.run(['ps', '-eo', 'uid=,stat='], capture_output=True, text=True).stdout
+    alive = {line.split()[0] for line in table.splitlines() if not line.split()[1].startswith('Z')}
+    uid = attack_grader.sandbox.uid
+    assert uid is None or str(uid) not in alive, "a sandboxed process survived"
+
+
+def test_files_off_the_list_never_run(grader, tmp_path):
+    marker = tmp_path / 'ran'
+    payload = f"open({str(marker)!r}, 'w').write('ran')\n"
+    folder = make_submission(tmp_path / 'pkg', extra={
+        'sitecustomize.py': payload, 'conftest.py': payload, 'usercustomize.py': payload,
+        'models/evil.pth': 'import os; ' + payload, 'tests/test_x.py': payload})
+    assert collect(folder, tmp_path / 'sub.zip').returncode == 0
+    with __import__('zipfile').ZipFile(tmp_path / 'sub.zip', 'a') as archive:
+        for name in ('sitecustomize.py', 'conftest.py', 'models/evil.pth', 'tests/test_x.py'):
+            archive.writestr(name, payload)
+    document, _ = grader.grade(tmp_path / 'sub.zip', tmp_path / 'out', only=['two_layer.loss'])
+    assert document['score'] == 4 and not marker.exists()
+    assert 'ignored (not on the list of submitted files): conftest.py, models/evil.pth, ' \
+           'sitecustomize.py, tests/test_x.py' in document['output']
+
+
+def test_missing_file_zeroes_the_tests_that_need_it(grader, tmp_path):
+    folder = make_submission(tmp_path / 'pkg', drop=('models/two_layer_nn.py',))
+    document, _ = grader.grade(folder, tmp_path / 'out', only=['two_layer.loss', 'softmax.values'])
+    assert scores(document) == {'two_layer.loss': 0.0, 'softmax.values': 3.0}
+    assert output_of(document, 'two_layer.loss') == 'not submitted: models/two_layer_nn.py'
+
+
+def test_unreadable_zip_still_gives_valid_results(tmp_path):
+    (tmp_path / 'broken.zip').write_bytes(b'PK\x03\x04 not really')
+    result = grade_cli(tmp_path / 'broken.zip', tmp_path / 'out', '-q')
+    assert result.returncode == 0
+    document = load_results(tmp_path / 'out')
+    check_gradescope_schema(document)
+    assert document['score'] == 0 and 'could not be read' in document['output']
+
+
+def test_rubric_typo_is_a_usage_error(tmp_path):
+    rubric = tmp_path / 'rubric.yaml'
+    rubric.write_text((KIT / 'autograder' / 'rubric.yaml').read_text()
+                      .replace('    tolerance: 1.0e-7', '    tolerence: 1.0e-7', 1))
+    result = grade_cli(SOLUTIONS, tmp_path / 'out', '--rubric', str(rubric))
+    assert result.returncode == 2
+    assert "unknown 'tolerence' (did you mean 'tolerance'?)" in result.stderr
+
+
+def test_only_selects_tests(tmp_path):
+    result = grade_cli(SOLUTIONS, tmp_path / 'out', '--only', 'softmax.*', '-q')
+    assert result.returncode == 0
+    assert sorted(scores(load_results(tmp_path / 'out'))) == ['softmax.stability', 'softmax.values']
+    bad = grade_cli(SOLUTIONS, tmp_path / 'out2', '--only', 'nothing.*')
+    assert bad.returncode == 2 and 'no test matches' in bad.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and uid drop need root")
+def test_missing_protections_fall_back_and_are_reported(tmp_path):
+    env = {'AUTOGRADER_SANDBOX_DISABLE': 'net,pid,cgroup'}
+    result = grade_cli(SOLUTIONS, tmp_path / 'out', '--only', 'softmax.values', env=env)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / 'out' / 'summary.json').read_text())
+    assert summary['score'] == 3
+    protections = '\n'.join(summary['protections'])
+    assert 'not available: no network (private network namespace) (disabled' in protections
+    assert 'in force: unprivileged user' in protections
+    assert 'in force: private filesystem view' in protections
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and uid drop need root")
+def test_a_sandbox_that_cannot_start_refuses_with_valid_results(tmp_path):
+    # Without a private root the sandbox user must be able to run Python from
+    # its real location; when it cannot, the grader refuses rather than run
+    # student code as root.
+    python_readable = all(os.stat(p).st_mode & 0o005 for p in
+                          [os.path.dirname(os.path.realpath(sys.executable))])
+    env = {'AUTOGRADER_SANDBOX_DISABLE': 'mount', 'AUTOGRADER_KIT': str(tmp_path / 'kit')}
+    (tmp_path / 'kit').symlink_to(KIT)
+    result = grade_cli(SOLUTIONS, tmp_path / 'out', '--only', 'softmax.values', env=env)
+    document = load_results(tmp_path / 'out')
+    check_gradescope_schema(document)
+    if python_readable and result.returncode == 0:
+        assert document['score'] == 3
+    else:
+        assert result.returncode == 3 and 'sandbox cannot run' in result.stderr
+        assert document['score'] == 0 and 'could not run' in document['output']
