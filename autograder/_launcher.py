@@ -65,6 +65,11 @@ def _build_root(spec):
     for name in ('bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'):
         if os.path.islink('/' + name):
             os.symlink(os.readlink('/' + name), os.path.join(root, name))
+    # tmpfs first: a bind may lie below one (a virtual environment in /tmp).
+    for inside, size in spec['tmpfs']:
+        os.makedirs(root + inside, exist_ok=True)
+        _mount('tmpfs', root + inside, 'tmpfs', MS_NOSUID | MS_NODEV,
+               f'size={int(size)},mode=1777')
     for source, inside, writable in spec['binds']:
         target = root + inside
         if os.path.isdir(source):
@@ -75,10 +80,6 @@ def _build_root(spec):
         _mount(source, target, None, MS_BIND | MS_REC)
         flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV
         _mount(None, target, None, flags | (0 if writable else MS_RDONLY))
-    for inside, size in spec['tmpfs']:
-        os.makedirs(root + inside, exist_ok=True)
-        _mount('tmpfs', root + inside, 'tmpfs', MS_NOSUID | MS_NODEV,
-               f'size={int(size)},mode=1777')
     os.makedirs(root + '/dev', exist_ok=True)
     _mount('tmpfs', root + '/dev', 'tmpfs', MS_NOSUID, 'size=64k,mode=0755')
     for name in DEVICES:
@@ -165,12 +166,15 @@ def main():
         os.write(2, f"sandbox: cannot enter {spec['cwd']}: {err}\n".encode())
         os._exit(125)
     report = json.dumps({'done': done, 'skipped': skipped}).encode()
-    os.write(spec['status_fd'], report)
-    os.close(spec['status_fd'])
+    os.write(spec['status_fd'], report + b'\n')
+    # The status descriptor closes itself if exec succeeds, so the command can
+    # never write to it; if exec fails, the judge learns why through it.
+    os.set_inheritable(spec['status_fd'], False)
     try:
         os.execve(spec['argv'][0], spec['argv'], spec['env'])
     except OSError as err:
-        os.write(2, f"sandbox: cannot start {spec['argv'][0]}: {err}\n".encode())
+        os.write(spec['status_fd'], json.dumps(
+            {'exec_error': f"cannot start {spec['argv'][0]}: {err}"}).encode() + b'\n')
         os._exit(126)
 
 

@@ -89,7 +89,8 @@ class Grader:
                 f"The submission could not be read: {err}. Nothing was graded; "
                 f"build the zip with collect_submission.sh and upload it again.",
                 time.monotonic() - start)
-            return self._write(out_dir, document, submission_path, '', stages, start)
+            return self._write(out_dir, document, submission_path,
+                               intake.fingerprint(submission_path, self.allowlist), stages, start)
         stages['intake'] = time.monotonic() - start
 
         mark = time.monotonic()
@@ -120,7 +121,7 @@ class Grader:
     def _write(self, out_dir, document, submission_path, digest, stages, start):
         stages['total'] = time.monotonic() - start
         document['execution_time'] = round(stages['total'], 2)
-        protections = self.sandbox.protections.lines() if digest else []
+        protections = self.sandbox.protections.lines() if document['tests'] else []
         summary = report.summary_json(document, submission_path, digest, protections,
                                       {k: round(v, 3) for k, v in stages.items()})
         report.write_json(out_dir / 'results.json', document)

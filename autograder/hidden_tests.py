@@ -350,7 +350,7 @@ class PlotTest(Test):
                    'train_acc': np.sort(rng.uniform(0.3, 0.95, epochs)),
                    'valid_loss': np.sort(rng.uniform(0.25, 2.1, epochs))[::-1],
                    'valid_acc': np.sort(rng.uniform(0.3, 0.9, epochs))}
-        return [Request('plot', {}, history)]
+        return [Request('plot', {}, history, data=True)]  # data/ holds the font cache
 
     def check(self, got, ref, spec, ctx):
         meta, arrays = got[0].meta, got[0].arrays

@@ -135,7 +135,8 @@ def decode_payload(payload):
 def _probe_env(data_dir):
     if data_dir is None:
         return {}
-    return {'PROBE_DATA_DIR': str(data_dir), 'MNIST_DIR': str(Path(data_dir) / 'mnist')}
+    return {'PROBE_DATA_DIR': str(data_dir), 'MNIST_DIR': str(Path(data_dir) / 'mnist'),
+            'PROBE_MPL_CACHE': str(Path(data_dir) / 'matplotlib')}
 
 
 class Judge:

@@ -16,18 +16,26 @@ LEADERBOARD = {'accuracy.two_layer': 'Two-layer net test accuracy',
                'accuracy.softmax_regression': 'Softmax regression test accuracy'}
 
 
-def write_json(path, data):
-    """Write JSON atomically: a temporary file in the same folder, then rename."""
+def write_text(path, text):
+    """Write a text file atomically: a temporary file in the same folder, then rename.
+
+    Readers (and a run killed halfway) see the old file or the new one, never
+    a part.
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.')
     try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(data, f, indent=2, allow_nan=False)
-            f.write('\n')
+        with os.fdopen(fd, 'w', encoding='utf-8') as f:
+            f.write(text)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def write_json(path, data):
+    """Write JSON atomically (see write_text); NaN and infinity are refused."""
+    write_text(path, json.dumps(data, indent=2, allow_nan=False) + '\n')
 
 
 def write_json_safely(out_dir, data):

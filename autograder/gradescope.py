@@ -1,0 +1,114 @@
+"""Build the zip that Gradescope's autograder takes.
+
+Gradescope unpacks the zip into /autograder/source, runs setup.sh once (as
+root, while building the image) and runs /autograder/run_autograder for
+every submission, with the student's files in /autograder/submission; the
+results must end up in /autograder/results/results.json. Both scripts take
+AUTOGRADER_ROOT (default /autograder) so a kit test can run them against a
+fake tree.
+
+The bundle holds the kit's grading parts only: the autograder package, the
+reference solution, the student scaffold, get_data.sh and pyproject.toml, and
+with --with-data the four MNIST files (otherwise setup.sh downloads them).
+"""
+import io
+import os
+import stat
+import zipfile
+from pathlib import Path
+
+from . import paths, stubs
+
+SETUP = r'''#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image.
+set -euo pipefail
+ROOT=${AUTOGRADER_ROOT:-/autograder}
+SRC=$ROOT/source
+if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  apt-get update -qq && apt-get install -y -qq python3 python3-venv python3-pip
+fi
+# A virtual environment outside the kit folder: the sandbox must be able to run
+# its Python while the kit itself stays out of reach.
+python3 -m venv ${AUTOGRADER_VENV_FLAGS:-} "$ROOT/venv"
+# Editable: the autograder runs from $SRC, beside its rubric, reference and scaffold.
+"$ROOT/venv/bin/python" -m pip install -q -e "$SRC"
+if [ -d "$SRC/mnist" ]; then
+  bash "$SRC/get_data.sh" --quiet --source "$SRC/mnist" --dest "$SRC/data/mnist"
+else
+  bash "$SRC/get_data.sh" --quiet --dest "$SRC/data/mnist"
+fi
+# Grade the reference once: checks the sandbox works in this image and fills
+# the reference cache, so student runs start faster.
+AUTOGRADER_KIT="$SRC" "$ROOT/venv/bin/python" -m autograder grade "$SRC/solutions" \
+  --out "$SRC/build/setup-check" --memory __MEMORY__ -q
+"$ROOT/venv/bin/python" - "$SRC/build/setup-check/results.json" <<'PY'
+import json, sys
+document = json.load(open(sys.argv[1]))
+possible = sum(t['max_score'] for t in document['tests'])
+if not document['tests'] or document['score'] != possible:
+    sys.exit(f"setup.sh: the reference solution scored {document['score']}/{possible}:\n"
+             + document['output'])
+print(f"setup.sh: reference solution {document['score']}/{possible}, autograder ready")
+PY
+'''
+
+RUN = r'''#!/usr/bin/env bash
+# Gradescope runs this for every submission.
+ROOT=${AUTOGRADER_ROOT:-/autograder}
+export AUTOGRADER_KIT=$ROOT/source
+mkdir -p "$ROOT/results"
+"$ROOT/venv/bin/python" -m autograder grade "$ROOT/submission" --single \
+  --out "$ROOT/results" --memory __MEMORY__ -q
+status=$?
+if [ ! -s "$ROOT/results/results.json" ]; then
+  # The grader could not even start: still leave valid JSON for Gradescope.
+  printf '{"score": 0, "output": "The autograder failed to run (exit %s); please tell the course staff.", "tests": []}\n' "$status" > "$ROOT/results/results.json"
+fi
+exit 0
+'''
+
+TOP_FILES = ('pyproject.toml', 'README.md', 'get_data.sh')
+PACKAGES = ('solutions', 'student_version')
+
+
+def _members(with_data):
+    """(path in the zip, bytes, executable) of everything the bundle holds."""
+    kit = paths.kit_root()
+    for name in TOP_FILES:
+        yield name, (kit / name).read_bytes(), name.endswith('.sh')
+    for path in sorted(paths.PACKAGE.rglob('*')):
+        if path.is_file() and path.suffix in ('.py', '.yaml') and '__pycache__' not in path.parts:
+            yield f'autograder/{path.relative_to(paths.PACKAGE).as_posix()}', path.read_bytes(), False
+    for package in PACKAGES:
+        root = kit / package
+        for rel in stubs.package_files(root):
+            yield f'{package}/{rel.as_posix()}', (root / rel).read_bytes(), False
+    if with_data:
+        utils = paths.solution_module('utils')
+        for names in utils.MNIST_FILES.values():
+            for name in names:
+                source = utils.mnist_dir() / name
+                if not source.is_file():
+                    raise FileNotFoundError(f"{source} missing: run ./get_data.sh first, or "
+                                            f"build without --with-data")
+                yield f'mnist/{name}', source.read_bytes(), False
+
+
+def build_bundle(out_zip, with_data=False, memory='1.5G'):
+    """Write the Gradescope autograder zip; return (path, number of files)."""
+    out_zip = Path(out_zip)
+    files = [('setup.sh', SETUP.replace('__MEMORY__', memory).encode(), True),
+             ('run_autograder', RUN.replace('__MEMORY__', memory).encode(), True),
+             *_members(with_data)]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
+        for name, data, executable in files:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            mode = 0o755 if executable else 0o644
+            info.external_attr = (stat.S_IFREG | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    tmp = out_zip.with_name(out_zip.name + '.part')
+    tmp.write_bytes(buffer.getvalue())
+    os.replace(tmp, out_zip)
+    return out_zip, len(files)

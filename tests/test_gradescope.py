@@ -1,0 +1,84 @@
+"""The Gradescope bundle: setup.sh and run_autograder against a fake /autograder tree."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from grading import collect, make_submission
+from helpers import STUDENT, run
+
+pytestmark = pytest.mark.usefixtures('mnist')
+
+
+@pytest.fixture(scope='module')
+def autograder_root(tmp_path_factory):
+    """A fake /autograder after Gradescope's image build: bundle unpacked, setup.sh run."""
+    tmp = tmp_path_factory.mktemp('gradescope')
+    bundle = tmp / 'autograder.zip'
+    result = run([sys.executable, '-m', 'autograder', 'gradescope-bundle', str(bundle),
+                  '--with-data'])
+    assert result.returncode == 0, result.stderr
+    root = tmp / 'autograder'
+    (root / 'source').mkdir(parents=True)
+    with zipfile.ZipFile(bundle) as archive:
+        names = archive.namelist()
+        assert {'setup.sh', 'run_autograder', 'autograder/rubric.yaml',
+                'solutions/models/two_layer_nn.py', 'mnist/t10k-labels-idx1-ubyte.gz'} <= set(names)
+        assert not any(n.startswith(('tests/', 'written/', 'data/')) for n in names)
+        archive.extractall(root / 'source')
+    for script in ('setup.sh', 'run_autograder'):
+        shutil.copy(root / 'source' / script, root / script)
+        os.chmod(root / script, 0o755)
+    # --system-site-packages: reuse this machine's numpy instead of downloading it again.
+    setup = subprocess.run(['bash', str(root / 'setup.sh')], capture_output=True, text=True,
+                           env=dict(os.environ, AUTOGRADER_ROOT=str(root),
+                                    AUTOGRADER_VENV_FLAGS='--system-site-packages'),
+                           timeout=1200)
+    assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
+    assert 'reference solution 100.0/100.0, autograder ready' in setup.stdout
+    return root
+
+
+def submit(root, zip_path):
+    """Gradescope unpacks the uploaded zip into /autograder/submission, then grades."""
+    submission, results = root / 'submission', root / 'results'
+    for folder in (submission, results):
+        shutil.rmtree(folder, ignore_errors=True)
+    submission.mkdir()
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(submission)
+    result = subprocess.run([str(root / 'run_autograder')], capture_output=True, text=True,
+                            env=dict(os.environ, AUTOGRADER_ROOT=str(root)), timeout=900)
+    assert result.returncode == 0, result.stderr
+    return json.loads((results / 'results.json').read_text())
+
+
+def test_correct_broken_and_malicious_submissions(autograder_root, tmp_path):
+    correct = make_submission(tmp_path / 'correct')
+    assert collect(correct, tmp_path / 'correct.zip').returncode == 0
+    document = submit(autograder_root, tmp_path / 'correct.zip')
+    assert document['score'] == 100 and len(document['tests']) == 24
+    assert {e['name'] for e in document['leaderboard']} == {
+        'Two-layer net test accuracy', 'Softmax regression test accuracy'}
+
+    assert collect(STUDENT, tmp_path / 'stubs.zip').returncode == 0
+    document = submit(autograder_root, tmp_path / 'stubs.zip')
+    assert document['score'] == 0 and len(document['tests']) == 24
+
+    results_file = autograder_root / 'results' / 'results.json'
+    evil = make_submission(tmp_path / 'evil', attacks={'models/_base_network.py': [(
+        'ReLU', f'open({str(results_file)!r}, "w").write(\'{{"score": 1000, "tests": []}}\')\n'
+                f'import sys; sys.exit(0)')]})
+    assert collect(evil, tmp_path / 'evil.zip').returncode == 0
+    document = submit(autograder_root, tmp_path / 'evil.zip')
+    scores = {t['name'].split(':')[0]: t['score'] for t in document['tests']}
+    assert scores['activations.relu'] == 0 and len(scores) == 24
+    # ReLU is used by SoftmaxRegression: exactly the tests that call it lose their points.
+    assert {k for k, v in scores.items() if v == 0} == {
+        'activations.relu', 'softmax_regression.loss', 'softmax_regression.gradients',
+        'softmax_regression.large_logits', 'accuracy.softmax_regression'}
+    assert document['score'] < 100
