@@ -499,12 +499,52 @@ def check_ce_gradient(softmax_fn, K: int = 7, trials: int = 5, seed: int = 1) ->
         np.testing.assert_allclose(numeric, p - np.eye(K)[y], atol=1e-8, rtol=1e-6)
 
 
+def solutions_softmax():
+    """The softmax of the solutions package: the written answers must match the code."""
+    from models import _baseNetwork  # the solutions package (tests/helpers.py)
+
+    return _baseNetwork().softmax
+
+
 def test_softmax_jacobian():
-    check_softmax_jacobian(reference_softmax)
+    check_softmax_jacobian(solutions_softmax())
 
 
 def test_cross_entropy_gradient():
-    check_ce_gradient(reference_softmax)
+    check_ce_gradient(solutions_softmax())
+
+
+def test_cross_entropy_gradient_is_the_models_backward():
+    """The solutions' SoftmaxRegression backward pass starts from p - onehot(y) / N."""
+    from models import SoftmaxRegression
+
+    rng = np.random.default_rng(3)
+    model = SoftmaxRegression(input_size=5, num_classes=4)
+    model.weights['W1'] = np.abs(rng.normal(size=(5, 4)))  # positive scores: ReLU passes all
+    X, y = np.abs(rng.normal(size=(6, 5))), rng.integers(0, 4, size=6)
+    model.forward(X, y, mode='train')
+    p = solutions_softmax()(X @ model.weights['W1'])
+    np.testing.assert_allclose(model.gradients['W1'], X.T @ (p - np.eye(4)[y]) / 6, rtol=1e-10)
+
+
+def test_everything_builds_from_a_clean_copy_with_the_real_assets(tmp_path):
+    """What CI promises: every PDF, the solutions report with the numbers the
+    solutions package produces (make_report_assets.py, full training)."""
+    require_tools()
+    kit = copy_written(tmp_path)
+    (tmp_path / 'solutions').symlink_to(WRITTEN.parent / 'solutions')
+    build = build_or_fail(kit, 'all')
+    for doc in DOCS:
+        assert (build / f'{doc}.pdf').is_file() and (build / f'{doc}_solutions.pdf').is_file()
+    values = (kit / 'generated' / 'report_values.tex').read_text()
+    assert '--quick' not in values
+    accuracy = float(re.search(r'TwoLayerTestAcc\}\{([\d.]+)', values).group(1))
+    assert accuracy >= 90.0, values
+    assert accuracy and accuracy_in_pdf(build / 'report_solutions.pdf', accuracy)
+
+
+def accuracy_in_pdf(pdf, accuracy):
+    return f'{accuracy:.1f}%' in pdf_text(pdf)
 
 
 def test_numeric_checks_can_fail():
