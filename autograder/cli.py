@@ -142,6 +142,33 @@ def _limits(args):
     return Limits(**_limit_kwargs(args))
 
 
+def _cmd_course(args):
+    from .notebook import NotebookError, make_course
+
+    try:
+        course = make_course(args.out, kit_root=args.kit)
+    except NotebookError as err:
+        print(f"autograder course: {err}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(f"nbgrader course in {course}; next: cd {course} && "
+              f"nbgrader generate_assignment hw1")
+    return 0
+
+
+def _cmd_release(args):
+    from .release import ReleaseError, build_release
+
+    try:
+        path, count = build_release(args.out)
+    except ReleaseError as err:
+        print(f"autograder release: {err}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(f"{path} ({path.stat().st_size:,} bytes, {count} files): the student release")
+    return 0
+
+
 def _cmd_calibrate(args):
     from . import calibrate
     from .grade import Grader
@@ -237,6 +264,30 @@ def build_parser():
                              "Gradescope container with at least 2 GB)")
     bundle.add_argument('-q', '--quiet', action='store_true', help="print errors only")
     bundle.set_defaults(run=_cmd_gradescope_bundle)
+
+    course = commands.add_parser(
+        'course', help="make the nbgrader course folder for the notebook",
+        description="Write an nbgrader course (nbgrader_config.py, source/hw1/ = the student "
+                    "package and solutions/hw1.ipynb) into OUT_DIR, or refresh one made "
+                    "before (release/, submitted/, autograded/, feedback/ and the gradebook "
+                    "stay). Then: nbgrader generate_assignment hw1, autograde, "
+                    "generate_feedback, export.")
+    course.add_argument('out', metavar='OUT_DIR', help="the course folder")
+    course.add_argument('--kit', help="the kit to take the notebook and package from "
+                                      "(default: this one)")
+    course.add_argument('-q', '--quiet', action='store_true', help="print errors only")
+    course.set_defaults(run=_cmd_course)
+
+    release = commands.add_parser(
+        'release', help="build the zip students download",
+        description="Build the student release: the generated student package (stubs, "
+                    "visible tests, configs, train.py, the released notebook), get_data.sh, "
+                    "collect_submission.sh, the written part's LaTeX templates (answers to "
+                    "write, no solutions) and a student README. Refuses when "
+                    "student_version/ has drifted from solutions/.")
+    release.add_argument('out', help="the zip to write, e.g. hw1.zip")
+    release.add_argument('-q', '--quiet', action='store_true', help="print errors only")
+    release.set_defaults(run=_cmd_release)
 
     from . import class_report, similarity
     similarity.add_parser(commands)

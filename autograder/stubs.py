@@ -12,8 +12,10 @@ lines, and opens with a TODO comment that tells the student what to do:
 The generated file keeps everything outside the regions byte for byte and
 turns each region into the TODO prompt in a banner followed by
 `raise NotImplementedError(...)` naming the function to implement. Other files
-are copied as they are. `check()` reports every file of student_version/ that
-differs from what `generate()` would write.
+are copied as they are. The instructors' notebook (solutions/hw1.ipynb,
+written with nbgrader's markers) becomes the notebook nbgrader releases
+(autograder.notebook.render_student_notebook). `check()` reports every file of
+student_version/ that differs from what `generate()` would write.
 """
 import ast
 import filecmp
@@ -26,8 +28,9 @@ END = '# END SOLUTION'
 # Never part of the student package: caches and what running the code leaves.
 IGNORED_DIRS = {'__pycache__', '.pytest_cache', '.ipynb_checkpoints', 'results'}
 IGNORED_SUFFIXES = {'.pyc', '.png'}
-# The instructor's source notebook; its student copy comes from nbgrader.
-IGNORED_FILES = {'hw1.ipynb'}
+# The instructors' source notebook: its student copy is rendered by nbgrader.
+NOTEBOOK = 'hw1.ipynb'
+IGNORED_FILES = {NOTEBOOK}
 BANNER = '#' + '-' * 76
 
 
@@ -148,6 +151,8 @@ def generate(solutions, out):
         elif BEGIN.encode() in data:
             raise StubError(f'{solutions / rel}: solution markers are only supported in .py files')
         rendered[rel] = data
+    if (solutions / NOTEBOOK).is_file():
+        rendered[Path(NOTEBOOK)] = _student_notebook(solutions / NOTEBOOK)
     if out.exists():
         shutil.rmtree(out)
     for rel, data in rendered.items():
@@ -156,6 +161,21 @@ def generate(solutions, out):
         if rel.suffix == '.py' and (solutions / rel).stat().st_mode & 0o111:
             (out / rel).chmod(0o755)
     return list(rendered)
+
+
+def _student_notebook(source):
+    try:
+        from .notebook import NotebookError, render_student_notebook
+    except ImportError as err:
+        raise StubError(f"rendering {NOTEBOOK} needs nbgrader ({err}): "
+                        f"pip install -e '.[test]'") from None
+    try:
+        return render_student_notebook(source)
+    except NotebookError as err:
+        raise StubError(str(err)) from None
+    except ImportError as err:
+        raise StubError(f"rendering {NOTEBOOK} needs nbgrader ({err}): "
+                        f"pip install -e '.[test]'") from None
 
 
 def check(solutions, student):
@@ -170,6 +190,8 @@ def check(solutions, student):
         expected = Path(tmp) / 'student_version'
         wanted = set(generate(solutions, expected))
         present = set(package_files(student)) if student.is_dir() else set()
+        if (student / NOTEBOOK).is_file():
+            present.add(Path(NOTEBOOK))
         problems = []
         for rel in sorted(wanted | present):
             shown = f'{student.name}/{rel.as_posix()}'

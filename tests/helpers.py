@@ -29,3 +29,19 @@ def run(cmd, cwd=KIT, env=None, timeout=600, check=False):
     return result
 
 
+def solution_lines():
+    """(relative path, stripped line) of every code line inside a solution region."""
+    from autograder.stubs import solution_regions
+
+    for path in sorted(SOLUTIONS.rglob('*.py')):
+        text = path.read_text()
+        lines = text.splitlines()
+        regions = solution_regions(text, str(path))
+        inside = {i for b, e in regions for i in range(b + 1, e)}
+        outside = {lines[i].strip() for i in range(len(lines)) if i not in inside}
+        for i in sorted(inside):
+            line = lines[i].strip()
+            # TODO prompts are meant to reach students; lines that also stand
+            # outside the regions (e.g. `return loss`) prove nothing.
+            if line and not line.startswith('#') and line not in outside:
+                yield path.relative_to(SOLUTIONS), line

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from autograder import stubs
-from helpers import KIT, SOLUTIONS, STUDENT, run
+from helpers import KIT, SOLUTIONS, STUDENT, run, solution_lines
 
 
 def test_student_version_is_up_to_date():
@@ -55,23 +55,6 @@ def test_check_fails_when_solutions_change(kit_copy):
     assert run([sys.executable, '-m', 'autograder', 'stubs', '-q'],
                env={'AUTOGRADER_KIT': str(kit_copy)}).returncode == 0
     assert check_copy(kit_copy).returncode == 0
-
-
-def solution_lines():
-    """(relative path, stripped line) of every code line inside a solution region."""
-    for path in sorted(SOLUTIONS.rglob('*.py')):
-        text = path.read_text()
-        lines = text.splitlines()
-        outside = set()
-        regions = stubs.solution_regions(text, str(path))
-        inside = {i for b, e in regions for i in range(b + 1, e)}
-        outside = {lines[i].strip() for i in range(len(lines)) if i not in inside}
-        for i in sorted(inside):
-            line = lines[i].strip()
-            # TODO prompts are meant to reach students; lines that also stand
-            # outside the regions (e.g. `return loss`) prove nothing.
-            if line and not line.startswith('#') and line not in outside:
-                yield path.relative_to(SOLUTIONS), line
 
 
 def test_no_solution_line_or_marker_survives():

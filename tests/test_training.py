@@ -1,6 +1,7 @@
 """The training driver, and the reference models' accuracy on real MNIST."""
 import sys
 
+import numpy as np
 import pytest
 
 from helpers import SOLUTIONS, run
@@ -40,3 +41,22 @@ def test_reference_models_reach_their_accuracy():
     softmax = run_experiment(SOLUTIONS / 'configs' / 'config_softmax.yaml', data=data,
                              verbose=False)
     assert softmax.test_acc >= 0.78, softmax
+    # The notebook's tuning bar quotes these numbers; they must be what the code gives.
+    quoted = notebook_default_valid_acc()
+    np.testing.assert_allclose(two_layer.valid_acc, quoted, atol=0.003,
+                               err_msg="update DEFAULT_VALID_ACC in solutions/hw1.ipynb")
+
+
+def notebook_default_valid_acc():
+    """DEFAULT_VALID_ACC as solutions/hw1.ipynb states it."""
+    import ast
+    import nbformat
+
+    notebook = nbformat.read(SOLUTIONS / 'hw1.ipynb', as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == 'code' and 'DEFAULT_VALID_ACC = ' in cell.source:
+            tree = ast.parse(cell.source)
+            for node in tree.body:
+                if isinstance(node, ast.Assign) and node.targets[0].id == 'DEFAULT_VALID_ACC':
+                    return ast.literal_eval(node.value)
+    raise AssertionError("no DEFAULT_VALID_ACC in solutions/hw1.ipynb")

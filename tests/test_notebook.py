@@ -1,0 +1,341 @@
+"""solutions/hw1.ipynb: it runs headless, and its nbgrader release and grading round trip.
+
+Every notebook run here trains with HW1_EPOCHS=1. The notebook's hidden checks
+call the real grader, `python -m autograder grade` (through
+autograder.notebook.check), on the package beside the notebook.
+"""
+import copy
+import csv
+import html
+import re
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import notebook as nbtools
+from helpers import SOLUTIONS, STUDENT, run
+
+SOURCE = SOLUTIONS / nbtools.NOTEBOOK
+# Cells whose outputs must hold a figure: both learning curves, both sweeps.
+FIGURE_CELLS = ('softmax-curves', 'two-layer-curves', 'lr-plot', 'reg-plot')
+AUTOGRADED_POINTS = {'test_data': 1, 'test_softmax': 2, 'test_two_layer': 2,
+                     'test_lr_sweep': 2, 'test_reg_sweep': 2, 'test_tuned_config': 3}
+MANUAL_POINTS = {'answer_models': 2, 'answer_lr': 3, 'answer_reg': 3, 'answer_tuning': 2}
+# The files a student submits (plain paths of submission_files.txt).
+SUBMITTED = [line.strip() for line in (STUDENT / 'submission_files.txt').read_text().splitlines()
+             if line.strip() and not line.lstrip().startswith('#')
+             and not any(c in line for c in '*?[')]
+COPY_IGNORE = shutil.ignore_patterns('__pycache__', '.pytest_cache', '.benchmarks',
+                                     '.ipynb_checkpoints', 'results', '*.pyc')
+
+
+@pytest.fixture(scope='session')
+def grader_env(mnist):
+    """Environment of every notebook run here: MNIST, HW1_EPOCHS=1, one BLAS thread.
+
+    One BLAS thread, as in the course's nbgrader_config.py: on a busy 2-core
+    machine, two BLAS threads per kernel make an epoch ten times slower. The
+    notebook's hidden checks need the real `autograder grade` command.
+    """
+    probe = run([sys.executable, '-m', 'autograder', 'grade', '--help'])
+    assert probe.returncode == 0, f"`autograder grade` is missing: {probe.stderr}"
+    env = {'MNIST_DIR': str(mnist), 'HW1_EPOCHS': '1'}
+    env.update(dict.fromkeys(nbtools.BLAS_THREADS, '1'))
+    return env
+
+
+# --- helpers ------------------------------------------------------------------
+
+
+def nbgrader_meta(cell):
+    return cell.metadata.get('nbgrader', {})
+
+
+def solution_regions(text):
+    """The lines of every `### BEGIN SOLUTION` ... `### END SOLUTION` region."""
+    return re.findall(r'### BEGIN SOLUTION\n(.*?)\n\s*### END SOLUTION', text, re.S)
+
+
+def hidden_lines(nb):
+    """Every non-blank line of the hidden test regions of a notebook."""
+    lines = []
+    for cell in nb.cells:
+        for region in re.findall(r'### BEGIN HIDDEN TESTS\n(.*?)\n\s*### END HIDDEN TESTS',
+                                 cell.source, re.S):
+            lines += [line.strip() for line in region.splitlines() if line.strip()]
+    return lines
+
+
+def answered(released, source, overrides=None):
+    """A submission: the released notebook with every solution cell filled in.
+
+    Solution cells get the source notebook's code with the marker lines
+    removed, or overrides[grade_id]; an override of None leaves the cell as
+    released (unanswered).
+    """
+    overrides = overrides or {}
+    by_id = {nbgrader_meta(c)['grade_id']: c for c in source.cells if nbgrader_meta(c)}
+    nb = copy.deepcopy(released)
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        if not meta.get('solution'):
+            continue
+        grade_id = meta['grade_id']
+        if grade_id in overrides:
+            if overrides[grade_id] is not None:
+                cell.source = textwrap.dedent(overrides[grade_id]).strip('\n')
+            continue
+        cell.source = '\n'.join(line for line in by_id[grade_id].source.splitlines()
+                                if 'BEGIN SOLUTION' not in line and 'END SOLUTION' not in line)
+    return nb
+
+
+def html_text(path):
+    """The visible text of an HTML file: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r'<[^>]+>', '', path.read_text()))
+
+
+def nbgrader(args, course, env):
+    return run([sys.executable, '-m', 'nbgrader', *args], cwd=course, env=env, timeout=900,
+               check=True)
+
+
+# --- 1. the source notebook runs ----------------------------------------------
+
+
+def test_source_notebook_runs_headless_and_draws_its_figures(tmp_path, grader_env,
+                                                             monkeypatch):
+    from nbclient import NotebookClient
+
+    package = tmp_path / 'solutions'
+    shutil.copytree(SOLUTIONS, package, ignore=COPY_IGNORE)
+    for name, value in grader_env.items():
+        monkeypatch.setenv(name, value)
+    nb = nbformat.read(package / nbtools.NOTEBOOK, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name='python3',
+                   resources={'metadata': {'path': str(package)}}).execute()
+
+    cells = {cell.get('id'): cell for cell in nb.cells}
+    for cell_id in FIGURE_CELLS:
+        kinds = [set(out.get('data', {})) for out in cells[cell_id].outputs]
+        figures = sum('image/png' in k for k in kinds)
+        assert figures == 1, f"cell {cell_id}: {figures} figures, expected one ({kinds})"
+    for name in ('softmax_curves.png', 'two_layer_curves.png', 'lr_sweep.png',
+                 'reg_sweep.png'):
+        assert (package / 'results' / name).read_bytes()[:4] == b'\x89PNG', name
+    # Headless: no progress-bar widgets, no tqdm complaint about ipywidgets.
+    outputs = [out for cell in nb.cells if cell.cell_type == 'code' for out in cell.outputs]
+    assert not any('application/vnd.jupyter.widget-view+json' in out.get('data', {})
+                   for out in outputs)
+    assert not any('IProgress' in out.get('text', '') for out in outputs)
+    assert 'widgets' not in nb.metadata
+    # The run used HW1_EPOCHS and saved a valid tuned config.
+    assert 'every run trains for 1 epoch(s)' in ''.join(
+        out.get('text', '') for out in cells['setup'].outputs)
+    from config import load_config
+    assert load_config(package / 'configs' / 'config_exp.yaml')['Train']['learning_rate'] != 0.1
+
+
+def test_progress_bars_are_widgets_when_someone_watches():
+    """utils' tqdm.auto bars render as ipywidgets in a live front end (allow_stdin)."""
+    from jupyter_client.manager import start_new_kernel
+
+    code = textwrap.dedent(f'''
+        import sys
+        sys.path.insert(0, {str(SOLUTIONS)!r})
+        import numpy as np
+        import utils
+        from models import SoftmaxRegression
+        from optimizer import SGD
+        X, y = np.zeros((8, 784), np.float32), np.zeros(8, np.int64)
+        utils.train(1, [X] * 3, [y] * 3, SoftmaxRegression(), SGD(), debug=True)
+        print('watched:', bool(getattr(get_ipython().kernel, '_allow_stdin', False)))
+    ''')
+    km, kc = start_new_kernel(kernel_name='python3')
+    try:
+        seen = {True: [], False: []}
+        for allow_stdin in (True, False):
+            reply = kc.execute_interactive(code, allow_stdin=allow_stdin, timeout=120,
+                                           output_hook=seen[allow_stdin].append)
+            assert reply['content']['status'] == 'ok', reply['content']
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+    def texts(msgs):
+        return ''.join(m['content'].get('text', '') for m in msgs
+                       if m['msg_type'] == 'stream')
+
+    def widgets(msgs):
+        return [m for m in msgs if m['msg_type'] == 'display_data'
+                and 'application/vnd.jupyter.widget-view+json' in m['content']['data']]
+
+    assert widgets(seen[True]), "no progress-bar widget: is ipywidgets installed?"
+    assert 'IProgress' not in texts(seen[True])
+    # The notebook's watched() tells the two situations apart.
+    assert 'watched: True' in texts(seen[True]) and 'watched: False' in texts(seen[False])
+
+
+# --- 2. the nbgrader round trip ------------------------------------------------
+
+
+@pytest.fixture(scope='module')
+def course(tmp_path_factory, grader_env):
+    """A course made by make_course, with hw1 released by nbgrader."""
+    root = nbtools.make_course(tmp_path_factory.mktemp('course') / 'course')
+    nbgrader(['generate_assignment', nbtools.ASSIGNMENT, '--force'], root, grader_env)
+    return root
+
+
+def submit(course, student, files, notebook):
+    folder = course / 'submitted' / student / nbtools.ASSIGNMENT
+    for rel, data in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+    nbformat.write(notebook, folder / nbtools.NOTEBOOK)
+
+
+def test_nbgrader_round_trip(course, grader_env):
+    assignment = nbtools.ASSIGNMENT
+    source = nbformat.read(SOURCE, as_version=4)
+    released_path = course / 'release' / assignment / nbtools.NOTEBOOK
+    released = nbformat.read(released_path, as_version=4)
+
+    # The release: the student package and a notebook without solutions or hidden tests.
+    released_text = '\n'.join(cell.source for cell in released.cells)
+    by_id = {nbgrader_meta(c)['grade_id']: c for c in released.cells if nbgrader_meta(c)}
+    solution_cells = [c for c in source.cells if nbgrader_meta(c).get('solution')]
+    assert len(solution_cells) == 8
+    for cell in solution_cells:
+        shipped = by_id[nbgrader_meta(cell)['grade_id']].source
+        stub = nbtools.CODE_STUB if cell.cell_type == 'code' else nbtools.TEXT_STUB
+        assert stub.splitlines()[0] in shipped
+        for region in solution_regions(cell.source) or [cell.source]:
+            for line in region.splitlines():
+                assert not line.strip() or line.strip() not in shipped, \
+                    f"{nbgrader_meta(cell)['grade_id']}: solution line released: {line}"
+    assert 'Marking guide' not in released_text
+    hidden = hidden_lines(source)
+    assert hidden and not any(line in released_text for line in hidden)
+    assert 'HIDDEN TESTS' not in released_text and 'autograder' not in released_text
+    assert all(not cell.get('outputs') for cell in released.cells)
+    for path in STUDENT.rglob('*.py'):
+        rel = path.relative_to(STUDENT)
+        if '__pycache__' not in rel.parts:
+            assert (course / 'release' / assignment / rel).read_bytes() == path.read_bytes()
+
+    # Two submissions of the files students submit: alice is complete, bob has
+    # three mistakes.
+    package = {Path(rel): (SOLUTIONS / rel).read_bytes() for rel in SUBMITTED}
+    submit(course, 'alice', package, answered(released, source))
+    buggy = dict(package)
+    softmax_file = Path('models/softmax_regression.py')
+    text = package[softmax_file].decode()
+    assert '        dA *= self.ReLU_dev(Z)\n' in text
+    buggy[softmax_file] = text.replace('        dA *= self.ReLU_dev(Z)\n', '').encode()
+    bob = answered(released, source, {
+        # one learning rate missing
+        'lr_sweep': '''
+            LEARNING_RATES = [1, 0.1, 0.05]
+            lr_runs = {}
+            for lr in LEARNING_RATES:
+                lr_runs[lr] = run_experiment(settings(two_layer_config, learning_rate=lr),
+                                             data=data, epochs=EPOCHS)
+            lr_results = {lr: run.valid_acc[-1] for lr, run in lr_runs.items()}
+        ''',
+        # not tuned: the defaults
+        'tuning': 'best_config = settings(two_layer_config)',
+        **{grade_id: None for grade_id in MANUAL_POINTS},  # unanswered
+    })
+    submit(course, 'bob', buggy, bob)
+
+    nbgrader(['autograde', assignment, '--force'], course, grader_env)
+    nbgrader(['generate_feedback', assignment, '--force'], course, grader_env)
+    nbgrader(['export', '--to', 'grades.csv'], course, grader_env)
+
+    from nbgrader.api import Gradebook
+    with Gradebook(f'sqlite:///{course / "gradebook.db"}', nbtools.COURSE_ID) as gb:
+        cell_scores = {student: {g.name: g.score for g in gb.find_submission_notebook(
+            'hw1', assignment, student).grades if g.name in AUTOGRADED_POINTS}
+            for student in ('alice', 'bob')}
+    assert cell_scores['alice'] == AUTOGRADED_POINTS, cell_scores['alice']
+    assert cell_scores['bob'] == {**AUTOGRADED_POINTS, 'test_softmax': 0,
+                                  'test_lr_sweep': 0, 'test_tuned_config': 0}, cell_scores['bob']
+
+    with open(course / 'grades.csv', newline='') as f:
+        rows = {row['student_id']: row for row in csv.DictReader(f)}
+    total = sum(AUTOGRADED_POINTS.values()) + sum(MANUAL_POINTS.values())
+    full = sum(AUTOGRADED_POINTS.values())
+    lost = (AUTOGRADED_POINTS['test_softmax'] + AUTOGRADED_POINTS['test_lr_sweep']
+            + AUTOGRADED_POINTS['test_tuned_config'])
+    # Manual answers are ungraded yet: they count 0 of their points.
+    assert float(rows['alice']['score']) == full and float(rows['alice']['max_score']) == total
+    assert float(rows['bob']['score']) == full - lost and float(rows['bob']['max_score']) == total
+
+    for student in ('alice', 'bob'):
+        feedback = html_text(course / 'feedback' / student / assignment / 'hw1.html')
+        leaked = [line for line in hidden if line in feedback]
+        assert not leaked, f"{student}'s feedback shows hidden test lines: {leaked}"
+        assert 'assert set(lr_results) == {1, 0.1, 0.05, 0.01}' in feedback
+    feedback = html_text(course / 'feedback' / 'bob' / assignment / 'hw1.html')
+    assert 'softmax_regression.' in feedback and 'grader test(s) failed' in feedback
+    assert 'is below the bar' in feedback
+
+
+# --- 3. the student notebook ---------------------------------------------------
+
+
+def test_render_student_notebook_is_what_nbgrader_releases(course):
+    rendered = nbtools.render_student_notebook(SOURCE)
+    assert rendered == nbtools.render_student_notebook(SOURCE)
+    released = (course / 'release' / nbtools.ASSIGNMENT / nbtools.NOTEBOOK).read_bytes()
+    ours, theirs = (nbformat.reads(data.decode(), as_version=4) for data in (rendered, released))
+    assert [c.source for c in ours.cells] == [c.source for c in theirs.cells]
+    assert rendered == released
+
+
+def test_make_course_refreshes_its_course_and_refuses_other_folders(tmp_path):
+    root = nbtools.make_course(tmp_path / 'course')
+    assert (root / 'source' / 'hw1' / 'hw1.ipynb').read_bytes() == SOURCE.read_bytes()
+    assert ((root / 'source' / 'hw1' / 'models' / 'two_layer_nn.py').read_bytes()
+            == (STUDENT / 'models' / 'two_layer_nn.py').read_bytes())
+    config = (root / 'nbgrader_config.py').read_text()
+    assert f"c.CourseDirectory.root = {str(root)!r}" in config
+    assert "'models/two_layer_nn.py'" in config and "'configs/config_exp.yaml'" in config
+    assert "'train.py'" not in config  # no student work: overwritten at autograding
+    # Refresh: stale source files go, the course's other folders stay.
+    (root / 'source' / 'hw1' / 'stale.py').write_text('x = 1\n')
+    (root / 'submitted').mkdir()
+    assert nbtools.make_course(root) == root
+    assert not (root / 'source' / 'hw1' / 'stale.py').exists()
+    assert (root / 'submitted').is_dir()
+    # A folder that is not ours.
+    other = tmp_path / 'other'
+    other.mkdir()
+    (other / 'notes.txt').write_text('mine\n')
+    with pytest.raises(nbtools.NotebookError, match='not empty'):
+        nbtools.make_course(other)
+    assert sorted(p.name for p in other.iterdir()) == ['notes.txt']
+
+
+def test_check_reports_the_failing_grader_tests(tmp_path, grader_env, monkeypatch):
+    for name, value in grader_env.items():
+        monkeypatch.setenv(name, value)
+    package = tmp_path / 'package'
+    shutil.copytree(SOLUTIONS, package, ignore=COPY_IGNORE)
+    nbtools.check('sgd.step', 'regularization', package_dir=package)
+    target = package / 'optimizer' / '_base_optimizer.py'
+    text = target.read_text()
+    assert "if name.startswith('W'):" in text
+    target.write_text(text.replace("if name.startswith('W'):", "if True:"))
+    with pytest.raises(AssertionError, match=r'(?s)grader test\(s\) failed.*regularization'):
+        nbtools.check('sgd.step', 'regularization', package_dir=package)
+    # A pattern that matches nothing is the instructor's mistake: the grader refuses it.
+    with pytest.raises(RuntimeError, match=r'(?s)could not run.*no_such_test'):
+        nbtools.check('no_such_test.*', package_dir=package)
+    with pytest.raises(FileNotFoundError):
+        nbtools.check('sgd.step', package_dir=tmp_path / 'missing')
