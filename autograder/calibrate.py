@@ -10,14 +10,14 @@ further down. With --write the bands and the measurements go into the rubric.
 import datetime
 import platform
 import re
-import sys
 
 import numpy as np
 import yaml
 
 from . import paths
 from .hidden_tests import AccuracyTest, Request, train_params
-from .judge import decode
+from .judge import run_requests
+from .report import write_text
 from .workspace import Inputs
 
 
@@ -40,11 +40,9 @@ def measure(grader, seeds, progress=None):
             request = Request('train', train_params(test.model, test.config_name, seed),
                               data=True)
             request_file = inputs.add(f'calibrate-{spec.id}-{seed}', request)
-            result = grader.reference.sandbox.run(
-                [sys.executable, '-I', '-B', str(inputs.script), str(request_file),
-                 str(paths.solutions_dir())], timeout=3600,
-                env={'PROBE_DATA_DIR': str(data_dir)})
-            response = decode(result)
+            (response,), _ = run_requests(grader.reference.sandbox, inputs.script,
+                                          [request_file], paths.solutions_dir(), [3600],
+                                          data_dir)
             if response.error:
                 raise RuntimeError(f"the reference failed: {response.error}")
             accuracy = float(np.mean(response.arrays['predictions'] == labels))
@@ -78,20 +76,29 @@ def calibration_block(accuracies, seeds):
 def write_rubric(path, updates):
     """Replace each updated test's bands and calibration in the rubric file.
 
-    Only the lines of those two keys change; comments and the rest stay.
+    Only the lines of those two keys change; comments and the rest stay. The
+    new text must parse to the same rubric with the new values, or nothing is
+    written; the file is replaced atomically.
+
+    Args:
+        path: the rubric YAML (Path).
+        updates: {test_id: (bands, calibration)}.
+
+    Raises:
+        ValueError: a test is not in the file, or the edit would not read back.
     """
     text = path.read_text()
     for test_id, (bands, calibration) in updates.items():
         block = re.search(rf'^  {re.escape(test_id)}:\n((?:    .*\n|\s*\n)*)', text, re.M)
         if block is None:
             raise ValueError(f"{path}: no entry for {test_id}")
-        body = [line for line in block.group(1).splitlines(keepends=True)]
         kept, skipping = [], False
-        for line in body:
+        for line in block.group(1).splitlines(keepends=True):
             if re.match(r'    (bands|calibration):', line):
                 skipping = True
                 continue
-            if skipping and (line.startswith('      ') or not line.strip()):
+            # A key's value: deeper lines, and YAML's list items at the key's own indent.
+            if skipping and (line.startswith(('      ', '    - ')) or not line.strip()):
                 continue
             skipping = False
             kept.append(line)
@@ -99,4 +106,12 @@ def write_rubric(path, updates):
                                sort_keys=False, default_flow_style=None, width=100)
         extra = ''.join('    ' + line + '\n' for line in extra.splitlines())
         text = text[:block.start(1)] + ''.join(kept) + extra + text[block.end(1):]
-    path.write_text(text)
+    try:
+        written = yaml.safe_load(text)['tests']
+        for test_id, (bands, calibration) in updates.items():
+            if (written[test_id]['bands'], written[test_id]['calibration']) != (bands, calibration):
+                raise ValueError(f"{test_id} reads back different values")
+    except (yaml.YAMLError, KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{path}: the updated rubric would not read back ({err}); "
+                         f"left unchanged") from None
+    write_text(path, text)

@@ -101,29 +101,38 @@ class Grader:
             judge = Judge(self.sandbox, self.reference, Inputs(work), self.data)
             _ = self.sandbox.protections  # measured before the clock of any test
             stages['workspace'] = time.monotonic() - mark
-            results = []
-            for spec in self.select(only) if only else self.specs:
-                result = judge.run(self.tests[spec.id], spec, package, submission.missing)
-                stage = self.tests[spec.id].stage
+            specs = self.select(only) if only else self.specs
+            prepared = self.data.seconds
+            results = judge.run_all([(self.tests[s.id], s) for s in specs], package,
+                                    submission.missing, on_test=on_test)
+            if self.data.seconds != prepared:  # this submission paid for the data folder
+                stages['data preparation'] = self.data.seconds
+            for result in results:
+                stage = self.tests[result.id].stage
                 stages[stage] = stages.get(stage, 0.0) + result.seconds
-                results.append(result)
-                if on_test:
-                    on_test(result)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         mark = time.monotonic()
         document = report.results_json(results, submission.notes(), time.monotonic() - start,
                                        judge.leaderboard)
-        out = self._write(out_dir, document, submission_path, submission.digest, stages, start)
-        stages['report'] = time.monotonic() - mark
-        return out
+        return self._write(out_dir, document, submission_path, submission.digest, stages, start,
+                           report_start=mark)
 
-    def _write(self, out_dir, document, submission_path, digest, stages, start):
-        stages['total'] = time.monotonic() - start
-        document['execution_time'] = round(stages['total'], 2)
+    def _write(self, out_dir, document, submission_path, digest, stages, start,
+               report_start=None):
+        """results.json, then summary.json with the seconds of every stage.
+
+        'report' runs from report_start (building the results) to results.json
+        written; 'total' ends there too.
+        """
+        document['execution_time'] = round(time.monotonic() - start, 2)
+        report.write_json(out_dir / 'results.json', document)
+        now = time.monotonic()
+        if report_start is not None:
+            stages['report'] = now - report_start
+        stages['total'] = now - start
         protections = self.sandbox.protections.lines() if document['tests'] else []
         summary = report.summary_json(document, submission_path, digest, protections,
-                                      {k: round(v, 3) for k, v in stages.items()})
-        report.write_json(out_dir / 'results.json', document)
+                                      {k: round(v, 4) for k, v in stages.items()})
         report.write_json(out_dir / 'summary.json', summary)
         return document, summary

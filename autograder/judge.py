@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import site
 import sys
 import time
 from dataclasses import dataclass
@@ -26,21 +27,25 @@ from .sandbox import Sandbox
 _NUMERIC = 'biuf'
 
 
-def decode(result):
-    """A Response from a sandbox RunResult; failures become Response.error.
-
-    Only .npz archives of plain numeric arrays are accepted (loaded with
-    allow_pickle=False); each array is converted to float64.
-    """
+def failure_response(result):
+    """The Response of a request whose run ended before it answered."""
     failure = result.failure()
     if failure:
         suffix = " before returning a result" if failure.startswith('exited') else ""
         return Response({}, {}, error=f"the test run {failure}{suffix}")
-    if not result.payload:
-        return Response({}, {}, error=f"the test run ended (exit status {result.exit_code}) "
-                                      f"without returning a result: does the code exit?")
+    return Response({}, {}, error=f"the test run ended (exit status {result.exit_code}) "
+                                  f"without returning a result: does the code exit?")
+
+
+def decode(frame):
+    """A Response from one answer frame of probes.py (untrusted bytes).
+
+    Only .npz archives of plain numeric arrays are accepted (loaded with
+    allow_pickle=False); each array is converted to float64. An error the code
+    under test raised becomes Response.error.
+    """
     try:
-        with np.load(io.BytesIO(result.payload), allow_pickle=False) as archive:
+        with np.load(io.BytesIO(frame), allow_pickle=False) as archive:
             raw = {k: archive[k] for k in archive.files}
     except Exception as err:  # any parse failure of untrusted bytes
         return Response({}, {}, error=f"the result could not be read ({type(err).__name__})")
@@ -64,6 +69,30 @@ def decode(result):
             return Response({}, meta, error=f"{key}: returned {value.dtype} data, not numbers")
         arrays[key] = np.asarray(value, dtype=np.float64)
     return Response(arrays, meta)
+
+
+def run_requests(sandbox, script, request_files, package, limits, data_dir=None, mounts=()):
+    """Answer requests with probes.py in as few sandboxed processes as possible.
+
+    One process answers the requests in order, each within its own time
+    limit. If it dies, exits or runs late, that request gets the reason and
+    the rest start over in a fresh process, so no request pays for another.
+
+    Returns:
+        (list of Response, list of seconds per request), in request order.
+    """
+    responses, seconds = [], []
+    while len(responses) < len(request_files):
+        todo = request_files[len(responses):]
+        argv, env = probe_command(script, todo, package, data_dir)
+        result = sandbox.run(argv, mounts=mounts, env=env,
+                             frame_limits=limits[len(responses):])
+        responses.extend(decode(frame) for frame in result.frames[:len(todo)])
+        seconds.extend(result.frame_seconds[:len(todo)])
+        if len(responses) < len(request_files):  # this request ended the run
+            responses.append(failure_response(result))
+            seconds.append(result.seconds - sum(result.frame_seconds))
+    return responses, seconds
 
 
 @dataclass
@@ -110,26 +139,31 @@ class Reference:
             h.update(arrays.read_bytes())
         cached = self.cache_dir / f'{h.hexdigest()}.npz'
         if cached.exists():
-            payload = cached.read_bytes()
-        else:
-            result = self.sandbox.run(
-                [sys.executable, '-I', '-B', str(probes_script), str(request_file),
-                 str(paths.solutions_dir())], timeout=max(timeout, 600),
-                env=_probe_env(data_dir))
-            response = decode(result)
-            if response.error:
-                raise RuntimeError(f"the reference solution failed on {request_file.name}: "
-                                   f"{response.error}\n{result.output.decode(errors='replace')}")
-            payload = result.payload
-            tmp = cached.with_suffix('.tmp')
-            tmp.write_bytes(payload)
-            tmp.replace(cached)
-        return decode_payload(payload)
+            return decode(cached.read_bytes())
+        argv, env = probe_command(probes_script, [request_file], paths.solutions_dir(),
+                                  data_dir)
+        result = self.sandbox.run(argv, env=env, frame_limits=[max(timeout, 600)])
+        response = decode(result.frames[0]) if result.frames else failure_response(result)
+        if response.error:
+            raise RuntimeError(f"the reference solution failed on {request_file.name}: "
+                               f"{response.error}\n{result.output.decode(errors='replace')}")
+        tmp = cached.with_suffix('.tmp')
+        tmp.write_bytes(result.frames[0])
+        tmp.replace(cached)
+        return response
 
 
-def decode_payload(payload):
-    from .sandbox import RunResult
-    return decode(RunResult(exit_code=0, payload=payload))
+def probe_command(script, request_files, package, data_dir=None):
+    """(argv, env) that run probes.py on requests against a package.
+
+    Python starts isolated and without site (-I -S): no .pth file, no
+    sitecustomize, no user site runs before the probe; probes.py puts the
+    interpreter's site-packages on sys.path itself ($PROBE_SITE_PACKAGES).
+    """
+    env = _probe_env(data_dir)
+    env['PROBE_SITE_PACKAGES'] = os.pathsep.join(site.getsitepackages())
+    return [sys.executable, '-I', '-S', '-B', str(script), str(package),
+            *map(str, request_files)], env
 
 
 def _probe_env(data_dir):
@@ -159,36 +193,56 @@ class Judge:
     def test_labels(self):
         return self.data.test_labels()
 
-    def run(self, test, spec, package, missing):
-        """Score one test; never raises for anything the student's code does."""
-        start = time.monotonic()
-        lacking = [f for f in test.needs if f in missing]
-        if lacking:
-            verdict = Verdict(0.0, f"not submitted: {', '.join(lacking)}")
-        else:
-            verdict = self._verdict(test, spec, package)
-        fraction = min(max(float(verdict.fraction), 0.0), 1.0)
-        return TestResult(test.id, spec.number, spec.title, round(fraction * spec.points, 4),
-                          spec.points, verdict.message, spec.visibility,
-                          time.monotonic() - start)
+    def run_all(self, tests, package, missing, on_test=None):
+        """Score tests (list of (hidden test, TestSpec)); never raises for student code.
 
-    def _verdict(self, test, spec, package):
-        requests = test.requests(self)
-        data_dir = self.data.prepare() if any(r.data for r in requests) else None
-        got, ref = [], []
-        for k, request in enumerate(requests):
-            request_file = self.inputs.add(f'{test.id}-{k}', request)
-            mounts = [(self.inputs.folder, False), (package, False)]
-            if data_dir is not None:
-                mounts.append((data_dir, False))
-            result = self.sandbox.run(
-                [sys.executable, '-I', '-B', str(self.inputs.script), str(request_file),
-                 str(package)], mounts=mounts, timeout=spec.timeout,
-                env=_probe_env(data_dir))
-            response = decode(result)
+        Every request of every test is answered in as few sandboxed processes
+        as possible (run_requests); then each test compares its answers with
+        the reference's.
+
+        Returns:
+            list of TestResult, in the order of `tests`.
+        """
+        planned = []  # (test, spec, verdict or None, [request files])
+        for test, spec in tests:
+            lacking = [f for f in test.needs if f in missing]
+            if lacking:
+                planned.append((test, spec, Verdict(0.0, f"not submitted: {', '.join(lacking)}"),
+                                []))
+                continue
+            requests = test.requests(self)
+            files = [self.inputs.add(f'{test.id}-{k}', r) for k, r in enumerate(requests)]
+            planned.append((test, spec, None, [(f, r.data) for f, r in zip(files, requests)]))
+        jobs = [(f, spec.timeout, data) for _, spec, verdict, files in planned if verdict is None
+                for f, data in files]
+        data_dir = self.data.prepare() if any(data for _, _, data in jobs) else None
+        mounts = [(self.inputs.folder, False), (package, False)]
+        if data_dir is not None:
+            mounts.append((data_dir, False))
+        responses, seconds = run_requests(self.sandbox, self.inputs.script,
+                                          [f for f, _, _ in jobs], package,
+                                          [limit for _, limit, _ in jobs], data_dir, mounts)
+        answers = dict(zip([f for f, _, _ in jobs], zip(responses, seconds)))
+        results = []
+        for test, spec, verdict, files in planned:
+            start = time.monotonic()
+            if verdict is None:
+                verdict = self._verdict(test, spec, [f for f, _ in files],
+                                        [answers[f][0] for f, _ in files], data_dir)
+            taken = sum(answers[f][1] for f, _ in files) + time.monotonic() - start
+            fraction = min(max(float(verdict.fraction), 0.0), 1.0)
+            result = TestResult(test.id, spec.number, spec.title,
+                                round(fraction * spec.points, 4), spec.points, verdict.message,
+                                spec.visibility, taken)
+            results.append(result)
+            if on_test:
+                on_test(result)
+        return results
+
+    def _verdict(self, test, spec, files, got, data_dir):
+        """The test's verdict on the student's responses to its request files."""
+        for response in got:
             if response.error:
                 return Verdict(0.0, response.error)
-            got.append(response)
-            ref.append(self.reference.run(request_file, self.inputs.script, data_dir,
-                                          spec.timeout))
+        ref = [self.reference.run(f, self.inputs.script, data_dir, spec.timeout) for f in files]
         return test.check(got, ref, spec, self)

@@ -1,11 +1,12 @@
 """Exercise a package's code on given inputs; runs inside the sandbox.
 
-    python -I -B probes.py REQUEST.json PACKAGE_DIR
+    python -I -S -B probes.py PACKAGE_DIR REQUEST.json [REQUEST.json ...]
 
 The judge runs this file, in a sandboxed child, against a student's package
 (and, unsandboxed, against the reference solution). It imports the package,
-calls what the request names on the request's arrays, and writes the results
-as an .npz archive to the descriptor $SANDBOX_PAYLOAD_FD. It holds no expected
+calls what each request names on the request's arrays, and writes each result
+as an .npz archive, in a length-prefixed frame, to the descriptor
+$SANDBOX_PAYLOAD_FD. It holds no expected
 value and no hidden input: those stay with the judge. Whatever it returns is
 untrusted: the student's code runs in this same process and can change
 anything here, so the judge validates every array it gets back.
@@ -22,7 +23,10 @@ import sys
 import traceback
 import types
 
-import numpy as np
+# Started with -S (no site): the judge names the site-packages folders.
+sys.path.extend(p for p in os.environ.get('PROBE_SITE_PACKAGES', '').split(os.pathsep)
+                if p and p not in sys.path)
+import numpy as np  # noqa: E402
 
 PACKAGE = None
 
@@ -172,6 +176,10 @@ def train_and_predict(package, params, data, verbose=False):
     model = getattr(models, params['model'])(**kwargs)
     sgd = optimizer.SGD(learning_rate=params['learning_rate'], reg=params['reg'])
     X, y = data['train_images'], data['train_labels']
+    # Train in the data's precision, as utils.train does: float32 weights make
+    # every product and update float32 (models start in float64 for gradchecks).
+    for name, weight in model.weights.items():
+        model.weights[name] = np.asarray(weight).astype(X.dtype, copy=False)
     rng = np.random.default_rng(params['seed'])
     batch = params['batch_size']
     for epoch in range(params['epochs']):
@@ -248,10 +256,8 @@ def _encode(out, meta):
     return buffer.getvalue()
 
 
-def main():
-    global PACKAGE
-    request_path, PACKAGE = sys.argv[1], os.path.realpath(sys.argv[2])
-    fd = int(os.environ['SANDBOX_PAYLOAD_FD'])
+def _answer(request_path):
+    """The .npz bytes answering one request; exceptions of the code under test included."""
     with open(request_path) as f:
         request = json.load(f)
     arrays = {}
@@ -259,20 +265,34 @@ def main():
         path = os.path.join(os.path.dirname(request_path), request['arrays'])
         with np.load(path, allow_pickle=False) as archive:
             arrays = {k: archive[k] for k in archive.files}
-    sys.path.insert(0, PACKAGE)
     try:
         out, meta = PROBES[request['probe']](request['params'], arrays)
-        payload = _encode(out, meta)
+        return _encode(out, meta)
     except BaseException as err:  # SystemExit and KeyboardInterrupt from student code too
         kind = type(err).__name__
         message = str(err)
         if isinstance(err, SystemExit):
             message = f"the code called sys.exit({err.code!r})"
-        payload = _encode({}, {'error': f"{kind}: {message}"[:600],
-                               'where': _where(err.__traceback__)})
-    view = memoryview(payload)
-    while view:
-        view = view[os.write(fd, view):]
+        return _encode({}, {'error': f"{kind}: {message}"[:600],
+                            'where': _where(err.__traceback__)})
+
+
+def main():
+    """probes.py PACKAGE REQUEST.json [REQUEST.json ...]: one frame per request.
+
+    A frame is the answer's length (8 bytes, little-endian) and the answer.
+    The judge gives each request its own time limit; if one request crashes
+    the process or runs out of time, the judge starts the rest in a new one.
+    """
+    global PACKAGE
+    PACKAGE = os.path.realpath(sys.argv[1])
+    fd = int(os.environ['SANDBOX_PAYLOAD_FD'])
+    sys.path.insert(0, PACKAGE)
+    for request_path in sys.argv[2:]:
+        payload = _answer(request_path)
+        view = memoryview(len(payload).to_bytes(8, 'little') + payload)
+        while view:
+            view = view[os.write(fd, view):]
     os.close(fd)
 
 

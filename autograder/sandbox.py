@@ -89,6 +89,10 @@ class RunResult:
             than Limits.payload_bytes).
         seconds: wall time.
         peak_memory: the cgroup's peak memory in bytes, when measured.
+        frames: the payload cut into frames (8-byte little-endian length, then
+            that many bytes), complete frames only.
+        frame_seconds: when each frame was complete, in seconds since the
+            previous one (or the start).
     """
     exit_code: object = None
     signal: object = None
@@ -99,6 +103,8 @@ class RunResult:
     payload: object = b''
     seconds: float = 0.0
     peak_memory: object = None
+    frames: list = field(default_factory=list)
+    frame_seconds: list = field(default_factory=list)
 
     def failure(self):
         """Why the run did not end normally, in words; None if it did."""
@@ -306,7 +312,7 @@ class Sandbox:
                                              f"(chmod o-rwx)")
 
     # -- one run ---------------------------------------------------------------
-    def run(self, argv, mounts=(), timeout=60.0, env=None):
+    def run(self, argv, mounts=(), timeout=60.0, env=None, frame_limits=None):
         """Run argv isolated; paths in argv and env under a mount are translated.
 
         Args:
@@ -315,14 +321,20 @@ class Sandbox:
                 private root each appears at /sandbox/<name of the folder>.
             timeout: wall-clock seconds.
             env: extra environment variables.
+            frame_limits: for a command that answers several requests, one
+                frame each: the seconds each frame may take, counted from the
+                previous frame. Replaces `timeout`; the run stops (timed out)
+                at the first frame late.
 
         Returns:
             RunResult.
         """
         steps = self.protections.done if not self.trusted else []
+        if frame_limits:
+            timeout = frame_limits[0]
         result, report = self._launch(argv, dict(env or {}), timeout,
                                       [s for s in steps if s in ALL_STEPS], required=True,
-                                      mounts=mounts)
+                                      mounts=mounts, frame_limits=frame_limits)
         if report is None and not self.trusted and result.exit_code == 125:
             raise SandboxError("a sandbox step that worked before failed: "
                                + result.output.decode(errors='replace').strip())
@@ -330,7 +342,7 @@ class Sandbox:
             raise SandboxError(report['exec_error'])
         return result
 
-    def _launch(self, argv, env, timeout, steps, required, mounts=()):
+    def _launch(self, argv, env, timeout, steps, required, mounts=(), frame_limits=None):
         self._runs += 1
         run_dir = Path(tempfile.mkdtemp(prefix=f'run{self._runs}-', dir=self.workdir))
         private = 'mount' in steps
@@ -381,7 +393,7 @@ class Sandbox:
             'uid': self.uid, 'gid': self.uid,
             'rlimits': {'AS': limits.address_space_bytes, 'NPROC': self._nproc(),
                         'FSIZE': limits.file_bytes, 'NOFILE': limits.open_files, 'CORE': 0,
-                        'CPU': int(timeout) + 10},
+                        'CPU': int(sum(frame_limits) if frame_limits else timeout) + 10},
             'cgroups': [str(d) for d in cgroup_dirs.values()],
             'root': str(run_dir / 'root'), 'binds': binds,
             'tmpfs': [['/tmp', limits.tmp_bytes], [WORK, limits.tmp_bytes]],
@@ -402,7 +414,8 @@ class Sandbox:
         os.close(status_w)
         result = RunResult()
         try:
-            report = self._collect(process, payload_r, status_r, start + timeout, result)
+            report = self._collect(process, payload_r, status_r, start, timeout, result,
+                                   frame_limits)
         finally:
             self._kill_everything(process)
             if cgroup_dirs:
@@ -421,8 +434,14 @@ class Sandbox:
                    and _owner(p) == os.getuid())
         return mine + self.limits.processes
 
-    def _collect(self, process, payload_r, status_r, deadline, result):
-        """Read output, payload and status until the command ends or time runs out."""
+    def _collect(self, process, payload_r, status_r, start, timeout, result, frame_limits=None):
+        """Read output, payload and status until the command ends or time runs out.
+
+        With frame_limits, every complete frame of the payload moves the
+        deadline to now + the next frame's limit. The payload's total size is
+        capped (Limits.payload_bytes), frames included.
+        """
+        deadline, last_frame, received = start + timeout, start, 0
         out, payload, status = bytearray(), bytearray(), bytearray()
         caps = {process.stdout.fileno(): (out, self.limits.output_bytes),
                 payload_r: (payload, self.limits.payload_bytes),
@@ -455,10 +474,21 @@ class Sandbox:
                         open_fds.discard(fd)
                         continue
                     buffer, cap = caps[fd]
-                    room = cap - len(buffer)
+                    used = received if fd == payload_r else len(buffer)
+                    room = cap - used
                     if len(chunk) > room:
                         overflow.add(fd)
                     buffer += chunk[:max(room, 0)]
+                    if fd == payload_r:
+                        received += min(len(chunk), max(room, 0))
+                        for frame in _complete_frames(payload):
+                            arrived = time.monotonic()
+                            result.frames.append(frame)
+                            result.frame_seconds.append(arrived - last_frame)
+                            last_frame = arrived
+                            done = len(result.frames)
+                            if frame_limits and done < len(frame_limits):
+                                deadline = arrived + frame_limits[done]
             if not result.timed_out:
                 try:
                     process.wait(timeout=max(0.0, min(5.0, deadline - time.monotonic())))
@@ -511,6 +541,21 @@ class Sandbox:
                 pass
             os._exit(0)
         os.waitpid(sweeper, 0)
+
+
+def _complete_frames(buffer):
+    """Remove and return the complete frames at the start of a bytearray.
+
+    A frame is its length (8 bytes, little-endian) followed by that many bytes.
+    """
+    frames = []
+    while len(buffer) >= 8:
+        size = int.from_bytes(buffer[:8], 'little')
+        if len(buffer) < 8 + size:
+            break
+        frames.append(bytes(buffer[8:8 + size]))
+        del buffer[:8 + size]
+    return frames
 
 
 def _claim_uid(slot):

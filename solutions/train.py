@@ -96,6 +96,7 @@ def run_experiment(config, data=None, epochs=None, seed=0, verbose=True):
         start = time.perf_counter()
         loss, acc = train(epoch, *batches, model, optimizer, debug=debug)
         result.seconds_per_epoch.append(time.perf_counter() - start)
+        del batches  # the shuffled copy of the training set: free it before the next
         valid_loss, valid_acc = evaluate(*val_batches, model, debug=debug)
         for name, value in (('train_loss', loss), ('train_acc', acc),
                             ('valid_loss', valid_loss), ('valid_acc', valid_acc)):

@@ -209,6 +209,20 @@ def _progress(batches, desc, enabled):
     return tqdm(batches, desc=desc, leave=False)
 
 
+def use_data_precision(model, X):
+    """Convert the model's weights to the floating dtype of the data X, in place.
+
+    Models start in float64, which gradient checks need. MNIST is float32, and
+    float32 weights make every product and every SGD step of training run in
+    float32: half the memory traffic and about twice the speed of float64, and
+    no conversion of the weights at each batch. Weights already in that dtype
+    are left as they are.
+    """
+    dtype = np.result_type(np.asarray(X).dtype, np.float32)
+    for name, weight in model.weights.items():
+        model.weights[name] = np.asarray(weight).astype(dtype, copy=False)
+
+
 def train(epoch, batched_train_data, batched_train_label, model, optimizer, debug=True):
     """One epoch of training: a forward pass and an optimizer step per batch.
 
@@ -220,6 +234,9 @@ def train(epoch, batched_train_data, batched_train_label, model, optimizer, debu
         optimizer: an optimizer with update(model).
         debug: show a progress bar when running interactively.
 
+    The model's weights are first converted to the data's precision
+    (use_data_precision): float32 for MNIST.
+
     Returns:
         epoch_loss: float, the mean of the batches' losses.
         epoch_acc: float, the fraction of this epoch's examples classified
@@ -228,6 +245,8 @@ def train(epoch, batched_train_data, batched_train_label, model, optimizer, debu
     total_loss = 0.0
     hits = 0.0
     seen = 0
+    if len(batched_train_data):
+        use_data_precision(model, batched_train_data[0])
     batches = zip(batched_train_data, batched_train_label)
     for X, y in _progress(batches, f"epoch {epoch}", debug):
         loss, accuracy = model.forward(X, y, mode='train')

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -277,6 +278,31 @@ def test_rubric_typo_is_a_usage_error(tmp_path):
     assert "unknown 'tolerence' (did you mean 'tolerance'?)" in result.stderr
 
 
+def test_calibration_rewrites_only_the_bands_and_reads_back(tmp_path):
+    from autograder.calibrate import write_rubric
+    from autograder.rubric import load_rubric
+    original = (KIT / 'autograder' / 'rubric.yaml').read_text()
+    rubric = tmp_path / 'rubric.yaml'
+    rubric.write_text(original)
+    bands = [{'min_accuracy': 0.5, 'credit': 1.0}, {'min_accuracy': 0.45, 'credit': 0.5}]
+    calibration = {'seeds': [0, 1], 'accuracies': [0.6, 0.7], 'mean': 0.65,
+                   'min': 0.6, 'max': 0.7, 'measured': 'in a test'}
+    for _ in range(2):  # a second run replaces the first, it does not stack
+        write_rubric(rubric, {'accuracy.softmax_regression': (bands, calibration)})
+    written = load_rubric(rubric)
+    test = next(t for t in written.tests if t.id == 'accuracy.softmax_regression')
+    assert [(b.min_accuracy, b.credit) for b in test.bands] == [(0.5, 1.0), (0.45, 0.5)]
+    before = {t.id: t for t in load_rubric(KIT / 'autograder' / 'rubric.yaml').tests}
+    assert {t.id: t for t in written.tests if t.id != test.id} == {
+        i: t for i, t in before.items() if i != test.id}
+    lines, before_lines = rubric.read_text().splitlines(), original.splitlines()
+    assert len(lines) == len(before_lines)  # same keys, same shape: nothing stacked
+    assert [l for l in lines if l.lstrip().startswith('#')] == [
+        l for l in before_lines if l.lstrip().startswith('#')]
+    with pytest.raises(ValueError, match='no entry for nothing.here'):
+        write_rubric(rubric, {'nothing.here': (bands, calibration)})
+
+
 def test_only_selects_tests(tmp_path):
     result = grade_cli(SOLUTIONS, tmp_path / 'out', '--only', 'softmax.*', '-q')
     assert result.returncode == 0
@@ -299,15 +325,19 @@ def test_missing_protections_fall_back_and_are_reported(tmp_path):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and uid drop need root")
-def test_a_sandbox_that_cannot_start_refuses_with_valid_results(tmp_path):
-    # Without a private root the sandbox user must be able to run Python from
-    # its real location; when it cannot, the grader refuses rather than run
-    # student code as root.
-    python_readable = all(os.stat(p).st_mode & 0o005 for p in
-                          [os.path.dirname(os.path.realpath(sys.executable))])
-    env = {'AUTOGRADER_SANDBOX_DISABLE': 'mount', 'AUTOGRADER_KIT': str(tmp_path / 'kit')}
-    (tmp_path / 'kit').symlink_to(KIT)
-    result = grade_cli(SOLUTIONS, tmp_path / 'out', '--only', 'softmax.values', env=env)
+def test_without_a_private_root_python_must_be_reachable_or_the_grader_refuses(tmp_path):
+    # Without a private root the sandbox user runs Python from its real
+    # location; when other users cannot reach it (a Python under /root, say),
+    # the grader refuses rather than run student code as root.
+    interpreter = Path(os.path.realpath(sys.executable))
+    python_readable = all(os.stat(p).st_mode & 0o001 for p in interpreter.parents) and \
+        os.stat(interpreter).st_mode & 0o005 == 0o005
+    env = {'AUTOGRADER_SANDBOX_DISABLE': 'mount'}
+    mode = KIT.stat().st_mode
+    try:
+        result = grade_cli(SOLUTIONS, tmp_path / 'out', '--only', 'softmax.values', env=env)
+    finally:
+        os.chmod(KIT, mode)  # the fallback closes the kit to other users; reopen it
     document = load_results(tmp_path / 'out')
     check_gradescope_schema(document)
     if python_readable and result.returncode == 0:

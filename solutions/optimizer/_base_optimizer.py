@@ -36,5 +36,5 @@ class _BaseOptimizer:
         #   with 'W'); leave the biases ('b...') untouched.
         for name, weight in model.weights.items():
             if name.startswith('W'):
-                model.gradients[name] = model.gradients[name] + self.reg * weight
+                model.gradients[name] += self.reg * weight
         # END SOLUTION

@@ -99,8 +99,11 @@ class _baseNetwork:
                 large |X|.
         """
         #----------------------------------------------------------------------------
-        # TODO: Compute 1 / (1 + exp(-X)) without overflow: exp(-X) overflows for very
-        #   negative X. One stable way is the identity sigmoid(x) = (1 + tanh(x/2)) / 2.
+        # TODO: Compute 1 / (1 + exp(-X)) without an overflow warning: exp(-X) is inf
+        #   for very negative X (below about -709 in float64, -88 in float32). The
+        #   formula still gives the right answer there, 1 / (1 + inf) = 0, so it is
+        #   enough to silence the warning with np.errstate(over='ignore'). (The
+        #   identity sigmoid(x) = (1 + tanh(x/2)) / 2 also works, but tanh is slower.)
         #----------------------------------------------------------------------------
         raise NotImplementedError(
             "_baseNetwork.sigmoid is not implemented yet: see the TODO in models/_base_network.py")
