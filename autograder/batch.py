@@ -6,7 +6,7 @@
       submissions/<id>/          results.json and summary.json of each student
 
 Each submission is graded by a worker process with its own Grader (its own
-sandbox uid, workspace, and one BLAS thread), so one submission's crash, timeout
+sandbox uid, workspace, and cores // jobs BLAS threads), so one submission's crash, timeout
 or memory bomb never touches another's result. A student's folder is
 published by renaming a complete temporary folder into place: stopping the
 batch at any moment loses at most the submissions in flight, and a re-run
@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import intake, paths, report
+from .sandbox import blas_threads
 
 NBGRADER_COLUMNS = ['assignment', 'duedate', 'timestamp', 'student_id', 'last_name',
                     'first_name', 'email', 'raw_score', 'late_submission_penalty', 'score',
@@ -238,11 +239,13 @@ def _already_graded(entry, final_dir, allowlist, version):
 
 
 def grade_batch(folder, out, jobs=1, force=False, roster_path=None, rubric=None, only=None,
-                assignment='hw1', progress=None, limits_kwargs=None):
+                assignment='hw1', progress=None, limits_kwargs=None, threads=None):
     """Grade every submission in `folder` into `out`; return the batch document.
 
     Args:
-        jobs: worker processes, each with one BLAS thread (use up to the core count).
+        jobs: worker processes.
+        threads: BLAS threads of each worker (default blas_threads(jobs):
+            cores // jobs).
         force: grade again even what was already graded.
         roster_path: optional roster CSV (student_id, last_name, first_name,
             email, submission).
@@ -278,13 +281,13 @@ def grade_batch(folder, out, jobs=1, force=False, roster_path=None, rubric=None,
         else:
             todo.append(entry)
 
-    # One BLAS thread per worker, whatever -j: at the models' batch size a
-    # second thread speeds an epoch up by about a tenth but takes a whole core,
-    # which a second worker puts to better use. So workers x threads <= cores
-    # whenever -j <= cores.
+    # workers x BLAS threads <= cores: two 2-thread processes on 2 cores run
+    # about 6x slower each, while a lone worker's second thread makes its
+    # two-layer epochs about 1.7x faster (bench/RESULTS.md).
+    threads = threads or blas_threads(jobs)
     for var in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
-        os.environ[var] = '1'  # the workers' own numpy, inherited
-    limits = dict(limits_kwargs or {}, blas_threads=1)
+        os.environ[var] = str(threads)  # the workers' own numpy, inherited
+    limits = dict(limits_kwargs or {}, blas_threads=threads)
     show = sys.stderr.isatty() if progress is None else progress
     if todo:
         context = multiprocessing.get_context('spawn')

@@ -52,6 +52,9 @@ def _cmd_grade(args):
     if not target.exists():
         print(f"autograder grade: {target}: no such file or folder", file=sys.stderr)
         return 2
+    if args.blas_threads is not None and args.blas_threads < 1:
+        print("autograder grade: --blas-threads must be at least 1", file=sys.stderr)
+        return 2
     try:
         if args.single or _is_single_submission(target):
             if args.jobs != 1 or args.roster or args.force:
@@ -101,6 +104,7 @@ def _grade_folder(args):
     if args.jobs < 1:
         raise ValueError("-j must be at least 1")
     document = grade_batch(args.submission, args.out, jobs=args.jobs, force=args.force,
+                           threads=args.blas_threads,
                            roster_path=args.roster, rubric=args.rubric, only=args.only,
                            progress=False if args.quiet else None,
                            limits_kwargs=_limit_kwargs(args))
@@ -138,8 +142,9 @@ def _limit_kwargs(args):
 
 
 def _limits(args):
-    from .sandbox import Limits
-    return Limits(**_limit_kwargs(args))
+    """Limits of one grader alone on the machine: every core for BLAS, unless told."""
+    from .sandbox import Limits, blas_threads
+    return Limits(**_limit_kwargs(args), blas_threads=args.blas_threads or blas_threads(1))
 
 
 def _cmd_course(args):
@@ -247,6 +252,9 @@ def build_parser():
                                         "submission) for a folder of submissions")
     grade.add_argument('--memory', help="memory limit of each sandboxed run, e.g. 1.5G "
                                         "(default 3G)")
+    grade.add_argument('--blas-threads', type=int, metavar='N',
+                       help="BLAS threads of each grader and its sandboxed runs (default: "
+                            "cores // jobs, so graders never oversubscribe the CPU)")
     grade.add_argument('-q', '--quiet', action='store_true', help="print errors only")
     grade.set_defaults(run=_cmd_grade)
 

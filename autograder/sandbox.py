@@ -21,6 +21,7 @@ private working folder, and afterwards everything still running as its uid
 or in its cgroup is killed.
 """
 import json
+import math
 import os
 import selectors
 import shutil
@@ -72,6 +73,37 @@ class Limits:
     payload_bytes: int = 64 * 2**20
     tmp_bytes: int = 256 * 2**20
     blas_threads: int = 1
+
+
+def usable_cores(cgroup_root='/sys/fs/cgroup'):
+    """The cores this process may use: its CPU affinity, capped by a cgroup CPU quota.
+
+    os.cpu_count() counts the host's cores; a container (Gradescope's gives
+    half a CPU by default) may be allowed far fewer, and BLAS threads beyond
+    the quota only take turns.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    root = Path(cgroup_root)
+    for quota_file, period_file in ((root / 'cpu.max', None),  # cgroup v2: "QUOTA PERIOD"
+                                    (root / 'cpu' / 'cpu.cfs_quota_us',
+                                     root / 'cpu' / 'cpu.cfs_period_us')):
+        try:
+            fields = quota_file.read_text().split()
+            quota = fields[0]
+            period = fields[1] if period_file is None else period_file.read_text().strip()
+            if quota not in ('max', '-1'):
+                cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+        except (OSError, ValueError, IndexError):
+            continue
+    return max(1, cores)
+
+
+def blas_threads(jobs):
+    """BLAS threads for each of `jobs` concurrent graders: usable cores // jobs, at least 1."""
+    return max(1, usable_cores() // max(jobs, 1))
 
 
 @dataclass

@@ -63,14 +63,14 @@ def main(argv=None):
 
     def attempt(section, unit, measure):
         # A section that fails becomes one 'error' row; the others still run.
-        load[section] = [core.loadavg()]
+        others = core.OtherWork()
         try:
             return measure()
         except Exception as err:  # noqa: BLE001
             rows.append(core.failed(section, section, unit, err))
             return None
         finally:
-            load[section].append(core.loadavg())
+            load[section] = others.share()
 
     if 'data' in sections:
         rows.extend(attempt('data', 's', lambda: data.run(settings)) or [])
@@ -92,7 +92,7 @@ def main(argv=None):
                                                 "which this run left out (--only)")]
         rows.extend(memory_rows)
     about['loadavg_end'] = core.loadavg()
-    about['loadavg_by_section'] = load
+    about['other_work_by_section'] = load
     document = {'command': command, 'quick': args.quick, 'sections': sections,
                 'rounds': settings.rounds, 'seconds': time.perf_counter() - start,
                 'machine': about, 'rows': rows}

@@ -302,3 +302,56 @@ def loadavg():
         return [float(x) for x in Path('/proc/loadavg').read_text().split()[:3]]
     except OSError:
         return None
+
+
+def _cpu_by_process():
+    """{pid: (ppid, CPU seconds of the process and of the children it reaped)}."""
+    ticks = os.sysconf('SC_CLK_TCK')
+    table = {}
+    for entry in os.scandir('/proc'):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f'/proc/{entry.name}/stat') as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        # After the name: state ppid ... utime(12) stime(13) cutime(14) cstime(15).
+        table[int(entry.name)] = (int(fields[1]),
+                                  sum(int(x) for x in fields[11:15]) / ticks)
+    return table
+
+
+class OtherWork:
+    """CPU seconds used by processes outside this benchmark's own process tree.
+
+    The load average cannot tell the benchmark's own work from anyone else's;
+    this can. Between two snapshots, a process outside the tree counts with the
+    CPU time it (and the children it reaped) gained, a new one with all of it.
+    A child's time counts when it is reaped, so a process that ran before the
+    first snapshot and was reaped after it counts in full: minutes-long
+    sections make that error small.
+    """
+
+    def __init__(self):
+        self._start = self._foreign()
+        self._clock = time.monotonic()
+
+    @staticmethod
+    def _foreign():
+        table = _cpu_by_process()
+        ours = {os.getpid()}
+        changed = True
+        while changed:  # descendants, whatever their depth
+            changed = False
+            for pid, (ppid, _) in table.items():
+                if ppid in ours and pid not in ours:
+                    ours.add(pid)
+                    changed = True
+        return {pid: cpu for pid, (_, cpu) in table.items() if pid not in ours}
+
+    def share(self):
+        """(CPU seconds of other work, that as a fraction of all cores' time) so far."""
+        now, seconds = self._foreign(), time.monotonic() - self._clock
+        used = sum(max(0.0, cpu - self._start.get(pid, 0.0)) for pid, cpu in now.items())
+        return used, used / max(seconds * (os.cpu_count() or 1), 1e-9)

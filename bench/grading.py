@@ -1,5 +1,6 @@
 """Grading: one submission end to end by stage; submissions per minute with -j 1 and -j 2."""
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -50,10 +51,12 @@ def make_submissions(folder, count, solutions=core.SOLUTIONS):
     return zips
 
 
-def _grade_argv(target, out, only, jobs=None):
+def _grade_argv(target, out, only, jobs=None, threads=None):
     argv = [sys.executable, '-m', 'autograder', 'grade', str(target), '--out', str(out), '-q']
     if jobs is not None:
         argv += ['-j', str(jobs)]
+    if threads is not None:
+        argv += ['--blas-threads', str(threads)]
     for pattern in only or ():
         argv += ['--only', pattern]
     return argv
@@ -79,9 +82,9 @@ def batch_available():
     return '--jobs' in done.stdout or ' -j ' in done.stdout
 
 
-def grade_batch(folder, out, jobs, only):
+def grade_batch(folder, out, jobs, only, threads=None):
     """`autograder grade FOLDER --out OUT -j N -q`: (wall seconds, Child, batch.json)."""
-    child = core.run_child(_grade_argv(folder, out, only, jobs), env=core.child_env(),
+    child = core.run_child(_grade_argv(folder, out, only, jobs, threads), env=core.child_env(),
                            timeout=3600, sample_memory=True)
     if child.returncode != 0:
         raise RuntimeError(f"autograder grade -j {jobs} exited {child.returncode}: "
@@ -154,38 +157,57 @@ def run(settings):
         memory['single'] = max(c.max_rss for c in children)
 
         if not batch_available():
-            for name in ('batch -j 1', 'batch -j 2'):
+            for name in ('batch -j 1', 'batch -j 2', 'batch -j 2 vs -j 1 at equal BLAS threads'):
                 rows.append(core.row(SECTION, f'{name}, submissions per minute', 'subs/min',
                                      None, status='skipped',
                                      note="not measured: this autograder has no batch mode "
                                           "(`autograder grade FOLDER --out OUT -j N`)"))
             return rows, memory
-        rates = {1: [], 2: []}
+        # -j 1 and -j 2 with the grader's default BLAS threads (cores // jobs), and
+        # -j 1 with one thread: the same threads per worker as -j 2, so that the
+        # last ratio is scaling alone and the one before it what a user gains.
+        variants = {'j1': (1, None), 'j2': (2, None), 'j1t1': (1, 1)}
+        rates = {name: [] for name in variants}
         batch_rounds = 1 if quick else max(1, settings.rounds // 2)
-        order = [1, 2, 2, 1] * batch_rounds  # ABBA: drifts in load cancel out
+        order = ['j1', 'j2', 'j1t1', 'j1t1', 'j2', 'j1'] * batch_rounds  # drifts cancel out
         if quick:
-            order = [1, 2]
+            order = ['j1', 'j2', 'j1t1']
         workers = []
-        for k, jobs in enumerate(order):
-            settings.say(f"grading: batch of {count} with -j {jobs} ({k + 1}/{len(order)})")
-            seconds, child, _ = grade_batch(work / 'submissions', work / f'batch{k}', jobs, only)
-            rates[jobs].append(60.0 * count / seconds)
-            if jobs == 2:
+        for k, name in enumerate(order):
+            jobs, threads = variants[name]
+            label = f"-j {jobs}" + (f" --blas-threads {threads}" if threads else '')
+            settings.say(f"grading: batch of {count} with {label} ({k + 1}/{len(order)})")
+            seconds, child, _ = grade_batch(work / 'submissions', work / f'batch{k}', jobs, only,
+                                            threads)
+            rates[name].append(60.0 * count / seconds)
+            if name == 'j2':
                 workers += _workers(child)
                 memory['batch_tree'] = max(memory.get('batch_tree', 0), child.peak_tree_rss)
         memory['workers'] = workers
+        cores = os.cpu_count() or 1
         single_rate = core.summary([60.0 / s['total'] for s in singles])
+        runs = f"runs in the order {', '.join(order)}"
         rows.append(core.row(
-            SECTION, 'batch -j 1, submissions per minute', 'subs/min', core.summary(rates[1]),
+            SECTION, 'batch -j 1, submissions per minute', 'subs/min', core.summary(rates['j1']),
             single_rate, 'one `autograder grade ZIP` at a time (60 / total)', better='higher',
-            note=f"`autograder grade FOLDER --out OUT -j 1 -q` on {count} submissions, wall "
-                 f"time of the whole command (start-up included), {scope}."))
+            note=f"`autograder grade FOLDER --out OUT -j 1 -q` on {count} submissions "
+                 f"({max(1, cores)} BLAS threads, the default cores // jobs), wall time of the "
+                 f"whole command (start-up and class report included), {scope}. The baseline "
+                 f"leaves out each command's start-up."))
         rows.append(core.row(
-            SECTION, 'batch -j 2, submissions per minute', 'subs/min', core.summary(rates[2]),
-            core.summary(rates[1]), 'batch -j 1, same submissions', better='higher',
+            SECTION, 'batch -j 2, submissions per minute', 'subs/min', core.summary(rates['j2']),
+            core.summary(rates['j1']), 'batch -j 1, same submissions', better='higher',
             target=('>=', 1.8, 'at least 1.8x -j 1'),
-            note=f"Same {count} submissions, fresh output folder each run; runs in the order "
-                 f"{', '.join(f'-j {j}' for j in order)}."))
+            note=f"Same {count} submissions, fresh output folder each run, each worker "
+                 f"{max(1, cores // 2)} BLAS thread(s) (cores // jobs); {runs}. -j 1 already "
+                 f"keeps more than one core busy through its BLAS threads, so this is what a "
+                 f"second worker adds to the fastest -j 1."))
+        rows.append(core.row(
+            SECTION, 'batch -j 2 vs -j 1 at equal BLAS threads, submissions per minute',
+            'subs/min', core.summary(rates['j2']), core.summary(rates['j1t1']),
+            'batch -j 1 --blas-threads 1, same submissions', better='higher',
+            note=f"Scaling alone: every worker has {max(1, cores // 2)} BLAS thread(s) in "
+                 f"both; {runs}."))
         return rows, memory
     except Exception as err:  # the rows measured so far, and the reason the rest is missing
         rows.append(core.failed(SECTION, 'grading', 's', err))

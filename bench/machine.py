@@ -117,9 +117,10 @@ def lines(machine):
         ('Thread variables set', ', '.join(f'{k}={v}' for k, v in machine['blas_env'].items())
          or 'none (library defaults)'),
         ('Kit', machine['kit']),
-        ('Load average (1, 5, 15 min) at start / end',
+        ('Load average (1, 5, 15 min) at start / end, the benchmark\'s own work included',
          f"{machine.get('loadavg_start')} / {machine.get('loadavg_end')}"),
     ]
-    for section, (start, end) in machine.get('loadavg_by_section', {}).items():
-        items.append((f'Load average, {section} section (start / end)', f"{start} / {end}"))
+    for section, (seconds, share) in machine.get('other_work_by_section', {}).items():
+        items.append((f'Other work during the {section} section',
+                      f"{seconds:.1f} CPU s ({100 * share:.1f}% of the cores' time)"))
     return [f"- {k}: {v}" for k, v in items if v is not None]

@@ -88,18 +88,21 @@ def markdown(document, title):
     return '\n'.join(lines)
 
 
+BUSY_SHARE = 0.05  # other work above this share of the cores' time gets a warning
+
+
 def busy_warning(document):
-    """A warning when other work was running: on 2 cores, a process with 2 BLAS
-    threads slows down many times as soon as a second process wants a core."""
-    loads = [document['machine'].get('loadavg_start'), document['machine'].get('loadavg_end')]
-    loads += [x for pair in document['machine'].get('loadavg_by_section', {}).values()
-              for x in pair]
-    worst = max((x[0] for x in loads if x), default=0.0)
-    if worst <= 1.0:
+    """A warning when other processes used the CPU during a section: on 2 cores,
+    a process with 2 BLAS threads slows down many times as soon as a second
+    process wants a core. The benchmark's own processes do not count."""
+    sections = document['machine'].get('other_work_by_section', {})
+    busy = {name: share for name, (_, share) in sections.items() if share > BUSY_SHARE}
+    if not busy:
         return None
-    return (f"**The machine was not idle** (1-minute load average up to {worst:.1f} on "
-            f"{document['machine'].get('cores')} cores): rows with default BLAS threads "
-            f"partly measure contention; the 1-thread rows and the minima are the better guide.")
+    where = ', '.join(f"{name} {100 * share:.0f}%" for name, share in busy.items())
+    return (f"**The machine was not idle**: other processes used {where} of the cores' time "
+            f"during those sections. Rows with default BLAS threads there partly measure "
+            f"contention; the 1-thread rows and the minima are the better guide.")
 
 
 def write(document, out):

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from autograder.batch import NBGRADER_COLUMNS
+from autograder.sandbox import usable_cores
 from grading import collect, make_submission, quick_rubric
 from helpers import STUDENT
 
@@ -191,3 +192,39 @@ def test_class_batch_resumes_after_a_kill(classroom, rubric, points, tmp_path):
     assert again.returncode == 0
     statuses = [s['status'] for s in json.loads((out / 'batch.json').read_text())['students']]
     assert 'graded' not in statuses
+
+
+@pytest.mark.parametrize('jobs', [1, 2])
+def test_workers_never_oversubscribe_the_cores(tmp_path, jobs):
+    """The sandboxed code reports its BLAS thread settings through a test's feedback."""
+    folder = tmp_path / 'class'
+    folder.mkdir()
+    report = ("raise RuntimeError('threads=' + ','.join(os.environ.get(v, '-') for v in "
+              "('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')))")
+    for student in ('ann', 'ben'):
+        make_submission(folder / student, attacks={BASE: [('sigmoid', f"import os\n{report}")]})
+    out = tmp_path / 'out'
+    done = subprocess.run([sys.executable, '-m', 'autograder', 'grade', str(folder), '--out',
+                           str(out), '-j', str(jobs), '--only', 'activations.sigmoid', '-q'],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    threads = max(1, usable_cores() // jobs)
+    for student in ('ann', 'ben'):
+        document = json.loads((out / 'submissions' / student / 'results.json').read_text())
+        assert f"threads={threads},{threads},{threads}" in document['tests'][0]['output']
+
+
+def test_usable_cores_follow_a_cgroup_cpu_quota(tmp_path):
+    affinity = len(os.sched_getaffinity(0))
+    assert usable_cores(tmp_path) == affinity  # no cgroup files: the affinity
+    (tmp_path / 'cpu.max').write_text('50000 100000\n')  # half a CPU (cgroup v2)
+    assert usable_cores(tmp_path) == 1
+    (tmp_path / 'cpu.max').write_text('max 100000\n')
+    assert usable_cores(tmp_path) == affinity
+    (tmp_path / 'cpu.max').unlink()
+    (tmp_path / 'cpu').mkdir()  # cgroup v1
+    (tmp_path / 'cpu' / 'cpu.cfs_quota_us').write_text('150000\n')
+    (tmp_path / 'cpu' / 'cpu.cfs_period_us').write_text('100000\n')
+    assert usable_cores(tmp_path) == min(affinity, 2)
+    (tmp_path / 'cpu' / 'cpu.cfs_quota_us').write_text('-1\n')
+    assert usable_cores(tmp_path) == affinity

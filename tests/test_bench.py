@@ -30,6 +30,7 @@ EXPECTED = [
     *[('grading', f'one submission, stage: {stage}') for stage in STAGES],
     ('grading', 'batch -j 1, submissions per minute'),
     ('grading', 'batch -j 2, submissions per minute'),
+    ('grading', 'batch -j 2 vs -j 1 at equal BLAS threads, submissions per minute'),
     ('memory', 'training run peak RSS (train.py config_twolayer, 1 epoch)'),
     ('memory', 'grading worker peak RSS (batch -j 2)'),
 ] + ([('memory', f'{m} training worker peak RSS, numpy vs PyTorch')
@@ -72,6 +73,9 @@ def test_results_json_has_every_row_with_positive_numbers(quick_run):
     document = json.loads((out / 'results.json').read_text())
     assert document['quick'] is True
     assert {'cpu', 'cores', 'numpy', 'blas', 'python', 'date'} <= set(document['machine'])
+    others = document['machine']['other_work_by_section']
+    assert set(others) == {'data', 'training', 'grading', 'memory'}
+    assert all(seconds >= 0 and 0 <= share for seconds, share in others.values()), others
     rows = {(r['section'], r['name']): r for r in document['rows']}
     assert list(rows) == EXPECTED, sorted(set(rows) ^ set(EXPECTED))
     for (section, name), entry in rows.items():
