@@ -1,11 +1,12 @@
 """Grading: one submission end to end by stage; submissions per minute with -j 1 and -j 2."""
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from autograder.sandbox import blas_threads  # the grader's own threads rule
 
 from . import core
 
@@ -184,14 +185,13 @@ def run(settings):
                 workers += _workers(child)
                 memory['batch_tree'] = max(memory.get('batch_tree', 0), child.peak_tree_rss)
         memory['workers'] = workers
-        cores = os.cpu_count() or 1
         single_rate = core.summary([60.0 / s['total'] for s in singles])
         runs = f"runs in the order {', '.join(order)}"
         rows.append(core.row(
             SECTION, 'batch -j 1, submissions per minute', 'subs/min', core.summary(rates['j1']),
             single_rate, 'one `autograder grade ZIP` at a time (60 / total)', better='higher',
             note=f"`autograder grade FOLDER --out OUT -j 1 -q` on {count} submissions "
-                 f"({max(1, cores)} BLAS threads, the default cores // jobs), wall time of the "
+                 f"({blas_threads(1)} BLAS threads, the default cores // jobs), wall time of the "
                  f"whole command (start-up and class report included), {scope}. The baseline "
                  f"leaves out each command's start-up."))
         rows.append(core.row(
@@ -199,14 +199,14 @@ def run(settings):
             core.summary(rates['j1']), 'batch -j 1, same submissions', better='higher',
             target=('>=', 1.8, 'at least 1.8x -j 1'),
             note=f"Same {count} submissions, fresh output folder each run, each worker "
-                 f"{max(1, cores // 2)} BLAS thread(s) (cores // jobs); {runs}. -j 1 already "
+                 f"{blas_threads(2)} BLAS thread(s) (cores // jobs); {runs}. -j 1 already "
                  f"keeps more than one core busy through its BLAS threads, so this is what a "
                  f"second worker adds to the fastest -j 1."))
         rows.append(core.row(
             SECTION, 'batch -j 2 vs -j 1 at equal BLAS threads, submissions per minute',
             'subs/min', core.summary(rates['j2']), core.summary(rates['j1t1']),
             'batch -j 1 --blas-threads 1, same submissions', better='higher',
-            note=f"Scaling alone: every worker has {max(1, cores // 2)} BLAS thread(s) in "
+            note=f"Scaling alone: every worker has {blas_threads(2)} BLAS thread(s) in "
                  f"both; {runs}."))
         return rows, memory
     except Exception as err:  # the rows measured so far, and the reason the rest is missing
