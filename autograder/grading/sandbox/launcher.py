@@ -1,32 +1,37 @@
 """Start one untrusted command inside the sandbox; the judge runs this as a child.
 
-    python -I -S _launcher.py SPEC_JSON
+    python -I -S launcher.py SPEC_JSON
 
 This is the only code that runs with the grader's privileges on the far side
 of the trust boundary, and it runs before any student code exists in the
 process: it applies the isolation steps of SPEC, reports which ones took
 effect on the status descriptor, and then replaces itself with the command.
 Standard library only, no site-packages (-S), so nothing a student could
-influence is imported.
+influence is imported; seccomp.py sits beside this file.
 
 SPEC (JSON) keys:
-    argv, env, cwd        the command, its whole environment, its directory
+    argv, env             the command and its whole environment
+    cwd                   its folder inside the private root (step 'mount')
+    fallback_cwd          its folder when there is no private root
+    parent                the judge's pid: if the judge dies, so does the run
     status_fd             where to write the JSON report before exec
     steps                 isolation steps to apply, in order of preference
     required              if true, a step that fails aborts the run (exit 125)
                           instead of being skipped: a run never gets weaker
                           isolation than the judge was told it would
-    uid, gid              the unprivileged identity (steps 'user')
+    uid, gid              the unprivileged identity (step 'user')
     rlimits               {name: value} for resource.setrlimit
-    cgroups               cgroup directories to join (step 'cgroup')
+    cgroups               cgroup.procs files to join (step 'cgroup')
     root                  an empty folder to build the new root in (step 'mount')
     binds                 [[host path, path inside, writable]] (step 'mount')
     tmpfs                 [[path inside, size in bytes]] (step 'mount')
 
-Steps: 'net' (a network namespace: no interface but a down loopback),
-'ipc', 'pid' (a PID namespace whose init is the command: everything it
-starts dies with it), 'mount' (a private root holding only the binds),
-'cgroup', 'rlimits', 'user' (drop to uid/gid), 'nonewprivs'.
+Steps: 'cgroup', 'net' (a network namespace: no interface but a down
+loopback), 'ipc', 'pid' (a PID namespace whose init is the command:
+everything it starts dies with it), 'mount' (a private root holding only the
+binds), 'rlimits', 'user' (drop to uid/gid), 'nonewprivs', 'seccomp'.
+Whatever the steps, the run gets PR_SET_PDEATHSIG: it is killed when the
+launcher dies, and the launcher when the judge dies.
 """
 import ctypes
 import json
@@ -34,6 +39,9 @@ import os
 import resource
 import signal
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import seccomp  # noqa: E402  (beside this file; standard library only)
 
 CLONE = {'mount': 0x00020000, 'ipc': 0x08000000, 'pid': 0x20000000, 'net': 0x40000000}
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
@@ -48,6 +56,18 @@ def _check(result, what):
     if result != 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _die_with(parent):
+    """Be killed when our parent dies; if it is already gone, stop now.
+
+    The setting is per process and cleared by fork and by every change of
+    credentials, so it is made again after each. The init of a new PID
+    namespace sees its parent (outside the namespace) as pid 0.
+    """
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() not in (parent, 0):
+        os._exit(125)
 
 
 def _mount(source, target, fstype, flags, data=None):
@@ -65,7 +85,8 @@ def _build_root(spec):
     for name in ('bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'):
         if os.path.islink('/' + name):
             os.symlink(os.readlink('/' + name), os.path.join(root, name))
-    # tmpfs first: a bind may lie below one (a virtual environment in /tmp).
+    # tmpfs first: a bind may lie below one (a virtual environment in /tmp,
+    # a data folder inside the working folder).
     for inside, size in spec['tmpfs']:
         os.makedirs(root + inside, exist_ok=True)
         _mount('tmpfs', root + inside, 'tmpfs', MS_NOSUID | MS_NODEV,
@@ -95,7 +116,7 @@ def _build_root(spec):
 
 def _join_cgroups(paths):
     for path in paths:
-        with open(os.path.join(path, 'cgroup.procs'), 'w') as f:
+        with open(path, 'w') as f:
             f.write(str(os.getpid()))
 
 
@@ -115,10 +136,23 @@ def _drop_to(uid, gid):
     raise OSError("could still become root after dropping privileges")
 
 
+def _no_new_privs():
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+def _seccomp():
+    try:
+        seccomp.install()
+    except NotImplementedError as err:
+        raise OSError(str(err)) from None
+
+
 def main():
     spec = json.loads(sys.argv[1])
     steps, required = spec['steps'], spec['required']
     done, skipped = [], {}
+    parent = spec['parent']
+    _die_with(parent)
 
     def attempt(step, action):
         if step not in steps:
@@ -139,13 +173,17 @@ def main():
     if 'pid' in done:
         # The next child is PID 1 of the new namespace; when it exits, the
         # kernel kills everything else in it. Wait and pass its status on.
+        launcher = os.getpid()
         child = os.fork()
         if child:
-            signal.signal(signal.SIGTERM, lambda *_: os.kill(child, signal.SIGKILL))
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                signal.signal(sig, lambda *_: os.kill(child, signal.SIGKILL))
             _, status = os.waitpid(child, 0)
             if os.WIFSIGNALED(status):
                 os._exit(128 + os.WTERMSIG(status))
             os._exit(os.WEXITSTATUS(status))
+        _die_with(launcher)
+        parent = launcher
 
     def private_root():
         _check(libc.unshare(CLONE['mount']), "unshare mount")
@@ -155,15 +193,17 @@ def main():
     attempt('rlimits', lambda: _apply_rlimits(spec['rlimits']))
     if spec.get('uid') is not None:
         attempt('user', lambda: _drop_to(spec['uid'], spec['gid']))
-    attempt('nonewprivs', lambda: _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0),
-                                         "no_new_privs"))
-    if 'pid' in done:
-        # Die with the launcher (set after the uid change, which clears it).
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    attempt('nonewprivs', _no_new_privs)
+    if 'nonewprivs' in done or os.geteuid() == 0:
+        attempt('seccomp', _seccomp)
+    elif 'seccomp' in steps:
+        skipped['seccomp'] = 'needs no_new_privs'
+    _die_with(parent)  # again: the uid change cleared it
+    cwd = spec['cwd'] if 'mount' in done else spec['fallback_cwd']
     try:
-        os.chdir(spec['cwd'])
+        os.chdir(cwd)
     except OSError as err:
-        os.write(2, f"sandbox: cannot enter {spec['cwd']}: {err}\n".encode())
+        os.write(2, f"sandbox: cannot enter {cwd}: {err}\n".encode())
         os._exit(125)
     report = json.dumps({'done': done, 'skipped': skipped}).encode()
     os.write(spec['status_fd'], report + b'\n')
