@@ -125,3 +125,16 @@ def test_a_failed_run_leaves_no_zip_to_upload_by_mistake(tmp_path):
     assert not out.exists(), "the previous zip is still there to be uploaded"
     assert (tmp_path / 'submission.zip.stale').read_bytes() == old
     assert 'renamed to submission.zip.stale' in result.stderr
+
+
+def test_the_student_readme_states_the_listed_limits():
+    import re
+
+    from helpers import KIT
+
+    text = (KIT / 'autograder' / 'student_README.md').read_text()
+    stated = re.search(r'(\d+) KiB per file, (\d+) KiB for all of them together', text)
+    limits = listed_limits(SOLUTIONS / 'submission_files.txt')
+    assert stated, "the student README must state the size limits"
+    assert (int(stated[1]) * 1024, int(stated[2]) * 1024) == (
+        limits['file-bytes'], limits['total-bytes'])
