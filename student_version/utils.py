@@ -74,7 +74,7 @@ def read_idx(path, ndim):
         # CRC; EOFError: a truncated file; OSError: unreadable.
         kind = type(err).__name__ if type(err).__module__ == 'builtins' else \
             f"{type(err).__module__}.{type(err).__name__}"
-        raise DataError(f"{path}: corrupt MNIST file, not readable as gzip "
+        raise DataError(f"{path}: corrupt MNIST file, not a readable gzip file "
                         f"({kind}: {err}); {_REFETCH}") from None
     header = 4 * (1 + ndim)
     if len(raw) < header:
