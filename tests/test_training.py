@@ -130,6 +130,15 @@ def test_driver_rejects_a_bad_out_folder_and_blas_variable(tmp_path):
         f"No such file or directory"]
 
 
+def test_invalid_yaml_is_one_line_with_the_place(tmp_path):
+    bad = tmp_path / 'broken.yaml'
+    bad.write_text('Train:\n  batch_size: 64\n   epochs: 2\n')
+    result = train_py(SOLUTIONS, str(bad))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"train.py: error: {bad}:3:10: not valid YAML: mapping values are not allowed here"]
+
+
 def test_a_flipped_byte_in_a_download_names_the_file_and_the_fix(tmp_path):
     data = tmp_path / 'mnist'
     data.mkdir()
