@@ -48,16 +48,17 @@ if not listing.is_file():
     sys.exit(2)
 entries, limits = [], {}
 for number, line in enumerate(listing.read_text().splitlines(), 1):
+    line = line.split('#', 1)[0].strip()  # '#' starts a comment, as for the grader
     words = line.split()
-    if not words or words[0].startswith('#'):
+    if not words:
         continue
     if words[0] != 'limit':
-        entries.append(line.strip())
+        entries.append(line)
         continue
     if len(words) != 3 or words[1] not in LIMITS or not words[2].isdigit() or int(words[2]) < 1:
         print(f"collect_submission.sh: {listing}:{number}: expected 'limit NAME BYTES' with "
               f"NAME one of {', '.join(LIMITS)} and BYTES a positive integer, got "
-              f"{line.strip()!r}", file=sys.stderr)
+              f"{line!r}", file=sys.stderr)
         sys.exit(2)
     limits[words[1]] = int(words[2])
 out = Path(args.output).resolve() if args.output else package / 'submission.zip'

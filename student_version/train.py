@@ -271,9 +271,8 @@ def _student_files():
         lines = (PACKAGE / 'submission_files.txt').read_text().splitlines()
     except OSError:
         lines = []
-    entries = [line.strip() for line in lines
-               if line.strip() and not line.lstrip().startswith('#')
-               and line.split()[0] != 'limit']
+    entries = [line.split('#', 1)[0].strip() for line in lines]  # '#' starts a comment
+    entries = [e for e in entries if e and e.split()[0] != 'limit']
 
     def is_student(filename):
         try:

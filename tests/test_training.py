@@ -399,7 +399,7 @@ def test_the_student_readme_installs_every_dependency():
     names = {name.lower() for name in re.findall(r'^\s*"([A-Za-z0-9_.-]+)', block, re.M)}
     assert {'numpy', 'pyyaml'} <= names, names
     assert 'threadpoolctl' in names
-    readme = (KIT / 'autograder' / 'student_README.md').read_text()
+    readme = next(KIT.glob('autograder/**/student_README.md')).read_text()
     pip_line = next(line for line in readme.splitlines() if line.strip().startswith('pip install'))
     missing = names - {word.lower() for word in pip_line.split()}
     assert not missing, f"the student README's pip line lacks {sorted(missing)}"
