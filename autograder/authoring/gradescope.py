@@ -11,13 +11,8 @@ The bundle holds the kit's grading parts only: the autograder package, the
 reference solution, the student scaffold, get_data.sh and pyproject.toml, and
 with --with-data the four MNIST files (otherwise setup.sh downloads them).
 """
-import io
-import os
-import stat
-import zipfile
-from pathlib import Path
-
-from . import paths, stubs
+from .. import paths
+from .archive import write_zip
 
 SETUP = r'''#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
@@ -40,14 +35,22 @@ fi
 # Grade the reference once: checks the sandbox works in this image and fills
 # the reference cache, so student runs start faster.
 AUTOGRADER_KIT="$SRC" "$ROOT/venv/bin/python" -m autograder grade "$SRC/solutions" \
-  --out "$SRC/build/setup-check" --memory __MEMORY__ -q
-"$ROOT/venv/bin/python" - "$SRC/build/setup-check/results.json" <<'PY'
+  --out "$SRC/build/setup-check" --memory __MEMORY__ -q || true  # judged just below
+"$ROOT/venv/bin/python" - "$SRC/build/setup-check" <<'PY'
 import json, sys
-document = json.load(open(sys.argv[1]))
+folder = sys.argv[1]
+document = json.load(open(folder + '/results.json'))
+summary = json.load(open(folder + '/summary.json'))
 possible = sum(t['max_score'] for t in document['tests'])
-if not document['tests'] or document['score'] != possible:
-    sys.exit(f"setup.sh: the reference solution scored {document['score']}/{possible}:\n"
-             + document['output'])
+if summary.get('status') != 'graded' or not document['tests'] or document['score'] != possible:
+    lines = [f"setup.sh: the reference solution scored {document['score']}/{possible} "
+             f"({summary.get('status')}; {summary.get('reason') or 'see below'}):"]
+    for test in document['tests']:
+        if test['status'] != 'passed':
+            lines.append(f"  {test['name']}: {test['score']}/{test['max_score']}: "
+                         f"{test['output']}")
+    lines += [document['output']] + summary.get('protections', [])
+    sys.exit('\n'.join(lines))
 print(f"setup.sh: reference solution {document['score']}/{possible}, autograder ready")
 PY
 '''
@@ -57,8 +60,9 @@ RUN = r'''#!/usr/bin/env bash
 ROOT=${AUTOGRADER_ROOT:-/autograder}
 export AUTOGRADER_KIT=$ROOT/source
 mkdir -p "$ROOT/results"
-"$ROOT/venv/bin/python" -m autograder grade "$ROOT/submission" --single \
-  --out "$ROOT/results" --memory __MEMORY__ -q
+# The table goes to stdout: Gradescope shows it to instructors, never to students.
+"$ROOT/venv/bin/python" -m autograder grade "$ROOT/submission" \
+  --out "$ROOT/results" --memory __MEMORY__
 status=$?
 if [ ! -s "$ROOT/results/results.json" ]; then
   # The grader could not even start: still leave valid JSON for Gradescope.
@@ -77,11 +81,13 @@ def _members(with_data):
     for name in TOP_FILES:
         yield name, (kit / name).read_bytes(), name.endswith('.sh')
     for path in sorted(paths.PACKAGE.rglob('*')):
-        if path.is_file() and path.suffix in ('.py', '.yaml') and '__pycache__' not in path.parts:
-            yield f'autograder/{path.relative_to(paths.PACKAGE).as_posix()}', path.read_bytes(), False
+        if path.is_file() and path.suffix in ('.py', '.yaml', '.html', '.md') \
+                and '__pycache__' not in path.parts:
+            yield (f'autograder/{path.relative_to(paths.PACKAGE).as_posix()}', path.read_bytes(),
+                   False)
     for package in PACKAGES:
         root = kit / package
-        for rel in stubs.package_files(root):
+        for rel in paths.package_files(root):
             yield f'{package}/{rel.as_posix()}', (root / rel).read_bytes(), False
     if with_data:
         utils = paths.solution_module('utils')
@@ -96,19 +102,7 @@ def _members(with_data):
 
 def build_bundle(out_zip, with_data=False, memory='1.5G'):
     """Write the Gradescope autograder zip; return (path, number of files)."""
-    out_zip = Path(out_zip)
     files = [('setup.sh', SETUP.replace('__MEMORY__', memory).encode(), True),
              ('run_autograder', RUN.replace('__MEMORY__', memory).encode(), True),
              *_members(with_data)]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
-        for name, data, executable in files:
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            mode = 0o755 if executable else 0o644
-            info.external_attr = (stat.S_IFREG | mode) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, data)
-    tmp = out_zip.with_name(out_zip.name + '.part')
-    tmp.write_bytes(buffer.getvalue())
-    os.replace(tmp, out_zip)
-    return out_zip, len(files)
+    return write_zip(out_zip, files), len(files)

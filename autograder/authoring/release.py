@@ -14,13 +14,12 @@ environment and every instructor-only or solutions-only passage removed.
 Nothing of solutions/, the hidden tests, the rubric or the reference data goes
 in, and the zip is byte-identical for the same inputs.
 """
-import io
 import re
-import stat
-import zipfile
 from pathlib import Path
 
-from . import paths, stubs
+from .. import paths
+from . import stubs
+from .archive import write_zip
 
 TOP = 'hw1'
 README = Path(__file__).resolve().parent / 'student_README.md'
@@ -92,10 +91,7 @@ def _members():
     for name in SCRIPTS:
         yield f'{TOP}/{name}', (kit / name).read_bytes(), True
     student = paths.student_dir()
-    files = list(stubs.package_files(student))
-    if (student / stubs.NOTEBOOK).is_file():
-        files.append(Path(stubs.NOTEBOOK))
-    for rel in sorted(files):
+    for rel in sorted(paths.package_files(student, notebook=True)):
         yield f'{TOP}/student_version/{rel.as_posix()}', (student / rel).read_bytes(), False
     written = kit / 'written'
     for name in WRITTEN_SUPPORT:
@@ -107,17 +103,5 @@ def _members():
 
 def build_release(out_zip):
     """Write the student release zip; return (path, number of files)."""
-    out_zip = Path(out_zip)
     members = sorted(_members())
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
-        for name, data, executable in members:
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = (stat.S_IFREG | (0o755 if executable else 0o644)) << 16
-            info.create_system = 3
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, data)
-    tmp = out_zip.with_name(out_zip.name + '.part')
-    tmp.write_bytes(buffer.getvalue())
-    tmp.replace(out_zip)
-    return out_zip, len(members)
+    return write_zip(out_zip, members), len(members)

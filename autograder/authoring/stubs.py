@@ -14,7 +14,7 @@ turns each region into the TODO prompt in a banner followed by
 `raise NotImplementedError(...)` naming the function to implement. Other files
 are copied as they are. The instructors' notebook (solutions/hw1.ipynb,
 written with nbgrader's markers) becomes the notebook nbgrader releases
-(autograder.notebook.render_student_notebook). `check()` reports every file of
+(autograder.authoring.notebook.render_student_notebook). `check()` reports every file of
 student_version/ that differs from what `generate()` would write.
 """
 import ast
@@ -23,14 +23,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ..paths import NOTEBOOK, package_files
+
 BEGIN = '# BEGIN SOLUTION'
 END = '# END SOLUTION'
-# Never part of the student package: caches and what running the code leaves.
-IGNORED_DIRS = {'__pycache__', '.pytest_cache', '.ipynb_checkpoints', 'results'}
-IGNORED_SUFFIXES = {'.pyc', '.png'}
-# The instructors' source notebook: its student copy is rendered by nbgrader.
-NOTEBOOK = 'hw1.ipynb'
-IGNORED_FILES = {NOTEBOOK}
 BANNER = '#' + '-' * 76
 
 
@@ -122,15 +118,6 @@ def render_stub(text, name='<source>', module=''):
         last = end + 1
     out.extend(lines[last:])
     return ''.join(out)
-
-
-def package_files(root):
-    """Relative paths of the files under `root` that belong to the package."""
-    for path in sorted(root.rglob('*')):
-        rel = path.relative_to(root)
-        if (path.is_file() and not IGNORED_DIRS.intersection(rel.parts[:-1])
-                and path.suffix not in IGNORED_SUFFIXES and rel.name not in IGNORED_FILES):
-            yield rel
 
 
 def generate(solutions, out):

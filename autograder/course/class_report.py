@@ -1,44 +1,56 @@
 """The class report: one page over a batch of graded submissions.
 
-Batch grading (`autograder grade SUBMISSIONS_DIR --out OUT`) leaves
-OUT/batch.json and, per student, OUT/submissions/<id>/results.json and
-summary.json. `write_class_report(OUT)` reads them and writes
-OUT/report/index.html with the figures it shows beside it as PNGs:
+A batch (`autograder batch SUBMISSIONS --out OUT`) leaves OUT/batch.json and,
+per student, OUT/submissions/<folder>/results.json and summary.json.
+`write_class_report(OUT)` reads them and writes OUT/report/index.html
+(templates/class_report.html) with the figures it shows beside it:
 
     scores.png    histogram of the scores, in percent of the total
     tests.png     pass rate of every test
-    accuracy.png  test accuracies of the two trained models (the leaderboard)
+    accuracy.png  test accuracies of the trained models (the leaderboard)
     slowest.png   grading time by stage of the slowest submissions
 
 plus the headline numbers, the submissions that could not be graded and why,
 and a table of every submission. The page works from disk, with no server and
-nothing fetched: relative image paths, inline style, one small inline script
-that reports how many figures loaded. Student ids and reasons come from file
-names students chose, so every string on the page is escaped.
+nothing fetched. Test ids, stage names and leaderboard columns come from the
+results and the catalogue, never from a list here.
 """
-import base64
-import hashlib
-import html
 import json
 import math
 import os
 import statistics
-import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from .report import write_text
+from .. import html
+from ..grading.report import FILE_MODE, make_dir, write_text
+from ..untrusted import printable
 
 REPORT_DIR = 'report'
 FIGURES = ('scores.png', 'tests.png', 'accuracy.png', 'slowest.png')
-STAGES = ('intake', 'workspace', 'function tests', 'gradient tests', 'accuracy training',
-          'report')
-MODELS = ('Two-layer net test accuracy', 'Softmax regression test accuracy')
 SLOWEST = 10
 GRADED = ('graded', 'skipped')   # every other status is listed as not graded
 REASON_CHARS = 400
+
+
+def _stage_order():
+    """Grading stages in the order they run: intake, workspace, data, each test stage, report."""
+    from ..catalogue import load_catalogue
+    try:
+        stages = load_catalogue().stages
+    except Exception:
+        stages = []
+    return ['intake', 'workspace', 'data preparation', *stages, 'report']
+
+
+def _leaderboard_names():
+    from ..catalogue import load_catalogue
+    try:
+        return list(load_catalogue().leaderboard().values())
+    except Exception:
+        return []
 
 
 class ClassReportError(Exception):
@@ -59,6 +71,8 @@ class Row:
     results: dict = None
     summary: dict = None
     problem: str = ''        # why the submission counts as not graded ('' when graded)
+    link: str = ''           # relative URL of its results.json from the page
+    submission_name: str = ''
 
     @property
     def graded(self):
@@ -71,12 +85,13 @@ class Row:
         return 100.0 * self.score / self.max_score
 
     def stage_seconds(self):
-        """{stage: seconds} from summary.json, in STAGES order, then any others."""
+        """{stage: seconds} from summary.json, in the order stages run, then any others."""
         seconds = (self.summary or {}).get('seconds')
         if not isinstance(seconds, dict):
             return {}
-        known = [s for s in STAGES if _number(seconds.get(s)) is not None]
-        others = sorted(s for s in seconds if s not in STAGES and s != 'total'
+        order = _stage_order()
+        known = [s for s in order if _number(seconds.get(s)) is not None]
+        others = sorted(s for s in seconds if s not in order and s != 'total'
                         and _number(seconds.get(s)) is not None)
         return {s: float(seconds[s]) for s in known + others}
 
@@ -99,7 +114,7 @@ def _number(value):
 
 
 def _text(value):
-    return '' if value is None else str(value)
+    return '' if value is None else printable(value, newlines=False)
 
 
 def _safe_component(name):
@@ -136,8 +151,8 @@ def load_batch(batch_dir):
     batch_dir = Path(batch_dir)
     batch, problem = _read_json(batch_dir / 'batch.json')
     if batch is None:
-        raise ClassReportError(f"{batch_dir}: {problem}; is this the --out folder of a "
-                               f"batch `autograder grade`?")
+        raise ClassReportError(f"{batch_dir}: {problem}; is this the --out folder of "
+                               f"`autograder batch`?")
     students = batch.get('students')
     if not isinstance(students, list):
         raise ClassReportError(f"{batch_dir / 'batch.json'}: no list of students")
@@ -203,6 +218,7 @@ def _figure(width, height):
 
 def _save(fig, path):
     fig.savefig(path, format='png', metadata={'Software': None})
+    os.chmod(path, FILE_MODE)
 
 
 def _score_figure(rows, path):
@@ -290,7 +306,8 @@ def _accuracies(rows):
         for name, value in entries.items():
             if _number(value) is not None:
                 found.setdefault(name, []).append(float(value))
-    names = [m for m in MODELS] + sorted(n for n in found if n not in MODELS)
+    models = _leaderboard_names()
+    names = models + sorted(n for n in found if n not in models)
     return {n: found.get(n, []) for n in names}
 
 
@@ -369,79 +386,14 @@ def _slowest_figure(slowest, path):
 # ---------------------------------------------------------------------------
 # Page
 
-_STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222;
-       max-width: 1100px; margin: 1.5em auto; padding: 0 1em; line-height: 1.4; }
-h1 { margin-bottom: 0.2em; }
-.meta, .note { color: #555; }
-.numbers { display: flex; flex-wrap: wrap; gap: 0.8em; padding: 0; list-style: none; }
-.numbers li { border: 1px solid #ccc; border-radius: 6px; padding: 0.5em 0.9em; }
-.numbers b { display: block; font-size: 1.5em; }
-.empty { background: #fff4e5; border: 1px solid #f0b35a; padding: 0.8em; border-radius: 6px; }
-figure { margin: 1em 0; }
-figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
-figcaption { color: #555; font-size: 0.9em; }
-table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.92em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
-th { background: #f0f0f0; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.why { max-width: 38em; overflow-wrap: anywhere; }
-footer { margin-top: 2em; color: #777; font-size: 0.85em; }
-"""
-
-# Counts the figures that really loaded, so a glance (or a headless browser in
-# the kit's tests) tells whether the PNGs are where the page expects them.
-_SCRIPT = """
-window.addEventListener('load', function () {
-  var images = document.images, loaded = 0;
-  for (var i = 0; i < images.length; i++) {
-    if (images[i].complete && images[i].naturalWidth > 0) { loaded++; }
-  }
-  var out = document.getElementById('images-loaded');
-  out.textContent = loaded + ' of ' + images.length;
-  out.setAttribute('data-loaded', String(loaded));
-  out.setAttribute('data-total', String(images.length));
-  if (loaded < images.length) { out.style.color = '#b00020'; }
-});
-"""
-
-
-def _e(value):
-    return html.escape(_text(value), quote=True)
-
-
-def _pct(value):
-    return '' if value is None else f"{value:.1f}%"
-
-
-def _num(value):
-    return '' if value is None else f"{value:g}"
-
-
-def _duration(seconds):
-    if seconds is None:
-        return ''
-    if seconds < 10:
-        return f"{seconds:.2f} s"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    return f"{int(seconds // 60)} min {seconds % 60:04.1f} s"
-
-
-def _figure_html(name, alt, caption):
-    return (f"<figure><img src='{name}' alt='{_e(alt)}'>"
-            f"<figcaption>{caption}</figcaption></figure>")
-
-
 def _results_link(row, base):
     if row.results is None or not _safe_component(row.folder):
         return ''
-    href = f"{base}/{quote(row.folder, safe='')}/results.json"
-    return f"<a href='{_e(href)}'>results</a>"
+    return f"{base}/{quote(row.folder, safe='')}/results.json"
 
 
 def render(batch, rows, figures, submissions_href='../submissions'):
-    """The page's HTML.
+    """The page's HTML (templates/class_report.html).
 
     Args:
         batch: the batch.json document.
@@ -454,139 +406,50 @@ def render(batch, rows, figures, submissions_href='../submissions'):
     percents = [r.percent for r in graded if r.percent is not None]
     scores = [r.score for r in graded if r.score is not None]
     total = _number(batch.get('rubric_total'))
-    title = 'Class report' + (f": {_e(batch['assignment'])}" if batch.get('assignment') else '')
-    script_hash = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
-    out = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
-           "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-           # nothing is fetched or run but the figures beside the page and our own script
-           f"<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
-           f"img-src 'self' file: data:; style-src 'unsafe-inline'; "
-           f"script-src 'sha256-{script_hash}'\">",
-           f"<title>{title}</title>", f"<style>{_STYLE}</style></head><body>",
-           f"<h1>{title}</h1>"]
-    when = [f"{len(rows)} submissions"]
+    meta = [f"{len(rows)} submissions"]
     if batch.get('started') or batch.get('finished'):
-        when.append(f"graded from {_e(batch.get('started'))} to {_e(batch.get('finished'))}")
+        meta.append(f"graded from {_text(batch.get('started'))} to {_text(batch.get('finished'))}")
     if _number(batch.get('jobs')) is not None:
-        when.append(f"{_number(batch.get('jobs')):g} parallel jobs")
+        meta.append(f"{_number(batch.get('jobs')):g} parallel jobs")
     if total:
-        when.append(f"rubric total {total:g} points")
-    out.append(f"<p class='meta'>{'; '.join(when)}.</p>")
-
-    out.append("<ul class='numbers'>")
-    out.append(f"<li>graded<b>{len(graded)}</b></li>")
-    out.append(f"<li>could not be graded<b>{len(failed)}</b></li>")
+        meta.append(f"rubric total {total:g} points")
+    if batch.get('late_policy'):
+        meta.append(_text(batch['late_policy']))
+    stats = None
     if percents:
-        mean_points = f" ({statistics.fmean(scores):.1f} points)" if scores else ''
-        median_points = f" ({statistics.median(scores):.1f} points)" if scores else ''
-        out.append(f"<li>mean score<b>{statistics.fmean(percents):.1f}%</b>{mean_points}</li>")
-        out.append(f"<li>median score<b>{statistics.median(percents):.1f}%</b>"
-                   f"{median_points}</li>")
-        out.append(f"<li>lowest / highest<b>{min(percents):.1f}% / {max(percents):.1f}%</b></li>")
-    out.append("</ul>")
-    if not rows:
-        out.append("<p class='empty'>This batch holds no submissions: there is nothing to "
-                   "report.</p>")
-    elif not graded:
-        out.append(f"<p class='empty'>None of the {len(rows)} submissions could be graded, "
-                   f"so there are no scores, test results or accuracies to show. The list "
-                   f"below says why for each one.</p>")
-
-    if 'scores.png' in figures:
-        out.append("<h2>Scores</h2>")
-        out.append(_figure_html('scores.png', 'Histogram of the scores',
-                                "Scores of the graded submissions in percent of the total, "
-                                "in bins of 5 points."))
-    if 'tests.png' in figures:
-        out.append("<h2>Tests</h2>")
-        out.append(_figure_html('tests.png', 'Pass rate of every test',
-                                "Share of the graded submissions that pass each test, in the "
-                                "rubric's order; a test with partial credit counts as failed."))
-    if graded:
-        out.append("<h2>Test accuracy</h2>")
-        if 'accuracy.png' in figures:
-            out.append(_figure_html('accuracy.png', 'Distribution of the test accuracies',
-                                    "Test accuracy of each trained model, as reported on the "
-                                    "leaderboard."))
-        else:
-            out.append("<p>No graded submission reports a test accuracy.</p>")
-
-    out.append("<h2>Could not be graded</h2>")
-    if failed:
-        out.append("<table><tr><th>student</th><th>status</th><th>submission</th>"
-                   "<th>why</th></tr>")
-        for row in failed:
-            status = row.status + (', no test results' if row.status in GRADED else '')
-            out.append(f"<tr><td>{_e(row.id)}</td><td>{_e(status)}</td>"
-                       f"<td>{_e(Path(row.submission).name if row.submission else '')}</td>"
-                       f"<td class='why'>{_e(row.problem)}</td></tr>")
-        out.append("</table>")
-    else:
-        out.append("<p>Every submission was graded.</p>" if rows else "<p>None.</p>")
-    problems = batch.get('problems')
-    if isinstance(problems, list) and problems:
-        out.append("<h2>Problems found in the submissions folder</h2><ul>")
-        out.extend(f"<li>{_e(p)}</li>" for p in problems)
-        out.append("</ul>")
-
+        stats = {'mean': statistics.fmean(percents), 'median': statistics.median(percents),
+                 'low': min(percents), 'high': max(percents),
+                 'mean_points': f" ({statistics.fmean(scores):.1f} points)" if scores else '',
+                 'median_points': f" ({statistics.median(scores):.1f} points)" if scores else ''}
+    for row in rows:
+        row.link = _results_link(row, submissions_href)
+        row.submission_name = Path(row.submission).name if row.submission else ''
     slowest = _slowest(rows)
-    out.append("<h2>Slowest submissions</h2>")
-    if slowest:
-        stages = []
-        for row in slowest:
-            stages += [s for s in row.stage_seconds() if s not in stages]
-        out.append("<table><tr><th>student</th><th>status</th><th>score</th><th>total</th>"
-                   + ''.join(f"<th>{_e(s)}</th>" for s in stages) + "</tr>")
-        for row in slowest:
-            parts = row.stage_seconds()
-            out.append(f"<tr><td>{_e(row.id)}</td><td>{_e(row.status)}</td>"
-                       f"<td class='num'>{_pct(row.percent) if row.graded else ''}</td>"
-                       f"<td class='num'>{_duration(row.total_seconds())}</td>"
-                       + ''.join(f"<td class='num'>{_duration(parts.get(s))}</td>"
-                                 for s in stages) + "</tr>")
-        out.append("</table>")
-        if 'slowest.png' in figures:
-            out.append(_figure_html('slowest.png', 'Grading time of the slowest submissions',
-                                    "Seconds spent in each stage of grading (summary.json)."))
-    else:
-        out.append("<p>No grading times recorded.</p>")
-
-    if rows:
-        out.append("<h2>All submissions</h2><details><summary>Show the table of all "
-                   f"{len(rows)} submissions</summary>")
-        out.append("<table><tr><th>student</th><th>status</th><th>score</th>"
-                   "<th>percent</th><th>time</th><th></th></tr>")
-        for row in rows:
-            score = (f"{_num(row.score)} / {_num(row.max_score)}"
-                     if row.graded and row.score is not None else '')
-            out.append(f"<tr><td>{_e(row.id)}</td><td>{_e(row.status)}</td>"
-                       f"<td class='num'>{score}</td>"
-                       f"<td class='num'>{_pct(row.percent) if row.graded else ''}</td>"
-                       f"<td class='num'>{_duration(row.total_seconds())}</td>"
-                       f"<td>{_results_link(row, submissions_href)}</td></tr>")
-        out.append("</table></details>")
-
-    out.append("<footer><p id='figure-check'>Figures loaded: <span id='images-loaded' "
-               f"data-total='{len(figures)}'>(not checked: scripts are off)</span></p>"
-               "</footer>")
-    out.append(f"<script>{_SCRIPT}</script>")
-    out.append("</body></html>\n")
-    return '\n'.join(out)
+    slow_stages = []
+    for row in slowest:
+        slow_stages += [s for s in row.stage_seconds() if s not in slow_stages]
+    problems = batch.get('problems') if isinstance(batch.get('problems'), list) else []
+    title = 'Class report' + (f": {_text(batch['assignment'])}" if batch.get('assignment') else '')
+    return html.render('class_report.html', title=title, meta=meta, rows=rows, graded=graded,
+                       failed=failed, stats=stats, figures=figures, figure_count=len(figures),
+                       problems=[_text(p) for p in problems[:500]], slowest=slowest,
+                       slow_stages=slow_stages,
+                       interrupted=_text(batch.get('interrupted')) or None,
+                       not_graded=sum(r.status == 'not graded' for r in rows))
 
 
 def write_class_report(batch_dir, out_dir=None):
     """Write the class report of a batch folder; return the path of index.html.
 
     Args:
-        batch_dir: the --out folder of a batch `autograder grade` (holds batch.json).
+        batch_dir: the --out folder of `autograder batch` (holds batch.json).
         out_dir: where to write (default batch_dir/report).
 
     Raises:
         ClassReportError: batch.json is missing or unreadable.
     """
     batch, rows = load_batch(batch_dir)
-    out_dir = Path(out_dir) if out_dir else Path(batch_dir) / REPORT_DIR
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = make_dir(Path(out_dir) if out_dir else Path(batch_dir) / REPORT_DIR)
     for name in FIGURES:  # a figure not drawn this time must not linger from the last
         (out_dir / name).unlink(missing_ok=True)
     graded = [r for r in rows if r.graded]
@@ -613,35 +476,3 @@ def write_class_report(batch_dir, out_dir=None):
     href = '/'.join(quote(part) for part in base.parts)
     write_text(page, render(batch, rows, figures, href))
     return page
-
-
-# ---------------------------------------------------------------------------
-# Command line (optional: batch grading writes the report itself)
-
-def add_parser(subparsers):
-    """Register `class-report OUT` on an argparse subparsers object."""
-    parser = subparsers.add_parser(
-        'class-report', help="(re)write the class report of a batch grading folder",
-        description="Write OUT/report/index.html and its figures from the results a batch "
-                    "`autograder grade SUBMISSIONS_DIR --out OUT` left in OUT. The page opens "
-                    "from disk in any browser. Exit 0 when written; 2 when OUT holds no "
-                    "readable batch.json.")
-    parser.add_argument('batch', metavar='OUT', help="the --out folder of a batch grading")
-    parser.add_argument('-q', '--quiet', action='store_true', help="print errors only")
-    parser.set_defaults(run=run)
-    return parser
-
-
-def run(args):
-    try:
-        page = write_class_report(args.batch)
-    except ClassReportError as err:
-        print(f"autograder class-report: {err}", file=sys.stderr)
-        return 2
-    except OSError as err:
-        print(f"autograder class-report: cannot write the report: {err}", file=sys.stderr)
-        return 2
-    if not args.quiet:
-        print(f"class report: {page}")
-    return 0
-

@@ -21,14 +21,18 @@ another file still matches. A pair's similarity is copydetect's, taken in
 the more telling direction: the larger of the two shares of a submission's
 own code that the other also contains (1.0: all of it).
 
+Code built at run time (exec or eval of a decoded string: see
+runtime_code.py) is flagged in the report, and where the decoding is a plain
+chain over a literal, the hidden code is decoded (never run) and compared
+like the rest.
+
 Writes to DIR: index.html (ranked pairs, the matching regions of each flagged
-pair side by side, every submission that could not be compared and why),
-similarity.json (settings, submissions, ranked pairs) and similarity.csv
-(every compared pair, ranked). Nothing a student sent is executed.
+pair side by side, code built at run time, every submission that could not
+be compared and why), similarity.json (settings, submissions, ranked pairs)
+and similarity.csv (every compared pair, ranked). Nothing a student sent is
+executed.
 """
 import argparse
-import csv
-import html
 import io
 import json
 import sys
@@ -36,8 +40,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import batch, intake, paths
-from .report import write_text
+from .. import html, paths
+from ..grading import intake
+from ..grading.report import make_dir, write_text
+from ..untrusted import name as shown
+from .discover import discover
+from .gradebook import write_csv
+from .runtime_code import scan
 
 NOISE_TOKENS = 25       # copydetect's noise threshold: shorter matches never count
 GUARANTEE_TOKENS = 25   # matches this long are always found (window 1: every k-gram)
@@ -66,6 +75,7 @@ class Entry:
     files: list = field(default_factory=list)
     tokens: int = 0
     problems: list = field(default_factory=list)
+    runtime_code: list = field(default_factory=list)  # 'file line N: exec'
 
 
 @dataclass
@@ -87,6 +97,7 @@ class Result:
     threshold: float
     seconds: float = 0.0
     documents: dict = field(default_factory=dict, repr=False)
+    problems: list = field(default_factory=list)  # what discover() found in the folder
 
 
 _COPYDETECT = None
@@ -127,11 +138,10 @@ class Boilerplate:
 
     def __init__(self, stub_dir=None):
         import numpy as np
-        from .stubs import package_files
 
         stub_dir = Path(stub_dir or paths.student_dir())
         hashes, self.lines = set(), {}
-        for rel in package_files(stub_dir) if stub_dir.is_dir() else ():
+        for rel in paths.package_files(stub_dir) if stub_dir.is_dir() else ():
             if rel.suffix == '.py':
                 text = (stub_dir / rel).read_text(encoding='utf-8', errors='replace')
                 hashes |= _fingerprint(rel.as_posix(), text, 1).hashes
@@ -318,16 +328,18 @@ def _decode(rel, data, entry):
 
 
 def find_submissions(folder, exclude=()):
-    """(id, batch.Entry) of every entry of `folder`, named as batch grading names them.
+    """(label, discover.Entry) of every submission of `folder`, and the problems found.
 
-    When two entries share a student id (alice.zip and alice/), each is
-    labelled with its own file name.
+    The label is the student id; when two submissions share one (alice.zip
+    and alice/), each is labelled with its own file name.
     """
-    skip = {Path(p).resolve() for p in exclude}
-    entries, _ = batch.discover(folder)
-    found = [(label, e) for label, e in batch.labelled(entries)
-             if Path(e.submission).resolve() not in skip]
-    return sorted(found, key=lambda item: item[0])
+    entries, problems = discover(folder, exclude=exclude)
+    counts = {}
+    for e in entries:
+        counts[e.id] = counts.get(e.id, 0) + 1
+    found = [(shown(e.id if counts[e.id] == 1 else Path(e.submission).name), e)
+             for e in entries if e.submission]
+    return sorted(found, key=lambda item: item[0]), problems
 
 
 def read_entry(sub_id, path, allowlist, boilerplate):
@@ -347,6 +359,11 @@ def read_entry(sub_id, path, allowlist, boilerplate):
              if rel.endswith('.py')}
     files = {rel: text for rel, text in files.items() if text.strip()}
     entry.files = sorted(files)
+    for rel, text in list(files.items()):
+        finding = scan(text)
+        entry.runtime_code += [f"{rel} {use}" for use in finding.uses]
+        for number, hidden in enumerate(finding.revealed, 1):
+            files[f"{rel}#decoded-{number}"] = hidden  # compared like the rest
     if not files:
         entry.status = 'empty'
         entry.problems.append("no .py file with any content")
@@ -397,18 +414,14 @@ def compare(folder, threshold=DEFAULT_THRESHOLD, stub_dir=None, allowlist=None,
     _copydetect()
     stub_dir = Path(stub_dir or paths.student_dir())
     if allowlist is None:
-        listing = stub_dir / 'submission_files.txt'
+        listing = stub_dir / paths.SUBMISSION_FILES
         if not listing.is_file():
             raise SimilarityError(f"{listing} not found: it lists the submitted files")
         allowlist = intake.Allowlist.read(listing)
     boilerplate = Boilerplate(stub_dir)
     entries, documents = [], {}
-    for sub_id, found in find_submissions(folder, exclude):
-        if found.status in ('hidden', 'unreadable'):
-            entries.append(Entry(sub_id, found.submission,
-                                 'hidden' if found.status == 'hidden' else 'unreadable',
-                                 problems=[found.reason]))
-            continue
+    found_all, problems = find_submissions(folder, exclude)
+    for sub_id, found in found_all:
         entry, document = read_entry(sub_id, Path(found.submission), allowlist, boilerplate)
         entries.append(entry)
         if document is not None:
@@ -423,149 +436,67 @@ def compare(folder, threshold=DEFAULT_THRESHOLD, stub_dir=None, allowlist=None,
         if progress and (i + 1) % 50 == 0:
             progress(f"compared {i + 1} of {len(ids)} submissions with the rest")
     pairs.sort(key=lambda p: (-p.similarity, -p.tokens, p.a, p.b))
-    return Result(entries, pairs, threshold, time.monotonic() - start, documents)
+    return Result(entries, pairs, threshold, time.monotonic() - start, documents, problems)
 
 
 # ---------------------------------------------------------------------------
 # Reports
 
-_STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5em auto;
-       max-width: 1500px; padding: 0 1em; color: #222; }
-table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
-th { background: #f0f0f0; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-tr.flagged td { background: #fff1f0; }
-.pair { border-top: 2px solid #888; margin-top: 2em; }
-.side { display: flex; gap: 1em; }
-.side > div { flex: 1; min-width: 0; }
-pre { background: #fafafa; border: 1px solid #ddd; padding: 0.5em; overflow-x: auto;
-      font-size: 12px; line-height: 1.35; max-height: 70vh; }
-.hl-a { background: #ffd0cc; }
-.hl-b { background: #cdeccd; }
-.note { color: #555; }
-"""
-
-
-def _e(value):
-    return html.escape(str(value), quote=True)
-
-
-def _pct(x):
-    return f"{100 * x:.1f}%"
-
-
-def _side_by_side(result, pair, rank):
-    """The two submissions' code with the matching regions highlighted."""
+def _side_by_side(result, pair):
+    """The two submissions' code, as highlighted HTML (escaped by copydetect)."""
     _, _, highlight_overlap = _copydetect()
+    import html as stdlib_html
     da, db = result.documents[pair.a], result.documents[pair.b]
-    slices_a, slices_b = da.matches(db), db.matches(da)
     columns = []
-    for sub_id, doc, slices, css, share in ((pair.a, da, slices_a, 'hl-a', pair.a_share),
-                                            (pair.b, db, slices_b, 'hl-b', pair.b_share)):
+    for sub_id, doc, other, css, share in ((pair.a, da, db, 'hl-a', pair.a_share),
+                                           (pair.b, db, da, 'hl-b', pair.b_share)):
+        slices = doc.matches(other)
         if slices.shape[1]:
-            code, _ = highlight_overlap(doc.raw_code, slices,
-                                        f"<span class='{css}'>", "</span>",
-                                        truncate=CONTEXT_LINES, escape_html=True)
+            code, _ = highlight_overlap(doc.raw_code, slices, f"<mark class='{css}'>",
+                                        "</mark>", truncate=CONTEXT_LINES, escape_html=True)
         else:
-            code = html.escape(doc.raw_code)
-        columns.append(f"<div><h3>{_e(sub_id)} <span class='note'>({_pct(share)} of its own "
-                       f"code matched)</span></h3><pre>{code}</pre></div>")
-    return (f"<section class='pair' id='pair-{rank}'><h2>#{rank}: {_e(pair.a)} and "
-            f"{_e(pair.b)}, similarity {_pct(pair.similarity)}</h2>"
-            f"<p class='note'>{pair.tokens} matching tokens. Highlighted: the regions the "
-            f"other submission also contains (names normalised, comments ignored); "
-            f"unmatched code further than {CONTEXT_LINES} lines away is cut to "
-            f"<code>...</code>.</p><div class='side'>{''.join(columns)}</div></section>")
+            code = stdlib_html.escape(doc.raw_code)
+        columns.append({'id': sub_id, 'share': share, 'code': code})
+    return columns
 
 
 def render_html(result, top=DEFAULT_TOP, folder=''):
-    """The report page: settings, problems, ranked pairs, flagged pairs side by side."""
+    """The report page (templates/similarity.html)."""
+    from markupsafe import Markup
     entries = result.entries
-    compared = [e for e in entries if e.status == 'compared']
-    stub_only = [e for e in entries if e.status == 'stub only']
-    not_compared = [e for e in entries if e.status in ('unreadable', 'empty', 'hidden')]
     flagged = [p for p in result.pairs if p.flagged]
-    shown = flagged[:top] if top else flagged
-    listed = [p for p in result.pairs[:max(top or len(flagged), len(shown))] if p.tokens]
-    out = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-           "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
-           "style-src 'unsafe-inline'\">",
-           "<title>Similarity report</title>", f"<style>{_STYLE}</style></head><body>",
-           "<h1>Similarity report</h1>",
-           f"<p>{len(entries)} submissions in <code>{_e(folder)}</code>; {len(compared)} with "
-           f"code of their own; {len(result.pairs)} pairs compared. "
-           f"<strong>{len(flagged)} pair(s) at or above the threshold "
-           f"{_pct(result.threshold)}</strong>.</p>",
-           "<p class='note'>Similarity: the larger of the two shares of a submission's own "
-           "code (what is not in the student stubs) that the other submission also "
-           "contains, after names are replaced by placeholders and comments dropped "
-           f"(copydetect, matches of at least {NOISE_TOKENS} tokens). A high score is a "
-           "reason to look, not proof: read the code side by side.</p>"]
-    out.append("<h2>Not compared</h2>")
-    if not_compared:
-        out.append("<table><tr><th>submission</th><th>status</th><th>why</th></tr>")
-        for e in not_compared:
-            out.append(f"<tr><td>{_e(e.id)}</td><td>{_e(e.status)}</td>"
-                       f"<td>{'<br>'.join(_e(p) for p in e.problems)}</td></tr>")
-        out.append("</table>")
-    else:
-        out.append("<p>Every submission was read and compared.</p>")
-    if stub_only:
-        out.append(f"<p>Compared, but with no code beyond the stubs (they cannot match "
-                   f"anyone): {', '.join(_e(e.id) for e in stub_only)}.</p>")
-    out.append("<h2>Most similar pairs</h2>")
-    if not listed:
-        out.append("<p>No two submissions share any code of their own.</p>")
-    else:
-        if not flagged:
-            out.append(f"<p>No pair reaches {_pct(result.threshold)}; the most similar "
-                       f"pairs follow for reference.</p>")
-        out.append("<table><tr><th>rank</th><th>submission A</th><th>submission B</th>"
-                   "<th>similarity</th><th>A matched</th><th>B matched</th>"
-                   "<th>tokens</th></tr>")
-        shown_ranks = {id(p): i for i, p in enumerate(shown, 1)}
-        for rank, p in enumerate(listed, 1):
-            link = (f"<a href='#pair-{rank}'>{rank}</a>" if id(p) in shown_ranks else str(rank))
-            out.append(f"<tr class='{'flagged' if p.flagged else ''}'><td class='num'>{link}"
-                       f"</td><td>{_e(p.a)}</td><td>{_e(p.b)}</td><td class='num'>"
-                       f"{_pct(p.similarity)}</td><td class='num'>{_pct(p.a_share)}</td>"
-                       f"<td class='num'>{_pct(p.b_share)}</td><td class='num'>{p.tokens}</td>"
-                       f"</tr>")
-        out.append("</table>")
-        if len(flagged) > len(shown):
-            out.append(f"<p class='note'>{len(flagged) - len(shown)} more flagged pair(s) "
-                       f"are in similarity.csv; raise --top to show them here.</p>")
-    for rank, p in enumerate(shown, 1):
-        out.append(_side_by_side(result, p, rank))
-    out.append("<h2>All submissions</h2><table><tr><th>submission</th><th>status</th>"
-               "<th>.py files</th><th>own tokens</th><th>notes</th></tr>")
-    for e in entries:
-        out.append(f"<tr><td>{_e(e.id)}</td><td>{_e(e.status)}</td>"
-                   f"<td class='num'>{len(e.files)}</td><td class='num'>{e.tokens}</td>"
-                   f"<td>{'<br>'.join(_e(p) for p in e.problems)}</td></tr>")
-    out.append("</table></body></html>\n")
-    return '\n'.join(out)
-
-
-def _csv_cell(value):
-    """Keep spreadsheets from reading a student-chosen name as a formula."""
-    text = str(value)
-    return "'" + text if text[:1] in ('=', '+', '-', '@', '\t', '\r') else text
+    shown_pairs = flagged[:top] if top else flagged
+    listed = [p for p in result.pairs[:max(top or len(flagged), len(shown_pairs))] if p.tokens]
+    side = []
+    for rank, pair in enumerate(shown_pairs, 1):
+        columns = _side_by_side(result, pair)
+        for column in columns:
+            column['code'] = Markup(column['code'])  # copydetect escaped it
+        side.append({'rank': rank, 'pair': pair, 'columns': columns})
+    ranks = {id(p): i for i, p in enumerate(shown_pairs, 1)}
+    return html.render(
+        'similarity.html', title='Similarity report', folder=shown(folder), entries=entries,
+        compared=[e for e in entries if e.status == 'compared'],
+        stub_only=[e for e in entries if e.status == 'stub only'],
+        not_compared=[e for e in entries if e.status in ('unreadable', 'empty')],
+        runtime=[e for e in entries if e.runtime_code], pairs=result.pairs, flagged=flagged,
+        listed=[(i, p, ranks.get(id(p))) for i, p in enumerate(listed, 1)], side=side,
+        threshold=result.threshold, noise=NOISE_TOKENS, context=CONTEXT_LINES,
+        problems=result.problems)
 
 
 def write_report(result, out_dir, top=DEFAULT_TOP, folder=''):
     """Write index.html, similarity.json and similarity.csv; return their paths."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = make_dir(out_dir)
     flagged = sum(p.flagged for p in result.pairs)
     document = {
         'settings': {'threshold': result.threshold, 'top': top,
                      'noise_tokens': NOISE_TOKENS, 'guarantee_tokens': GUARANTEE_TOKENS,
-                     'tool': _tool_version(), 'folder': str(folder)},
-        'submissions': [{'id': e.id, 'path': e.path, 'status': e.status, 'files': e.files,
-                         'tokens': e.tokens, 'problems': e.problems} for e in result.entries],
+                     'tool': _tool_version(), 'folder': shown(folder)},
+        'submissions': [{'id': e.id, 'path': shown(e.path), 'status': e.status,
+                         'files': e.files, 'tokens': e.tokens, 'problems': e.problems,
+                         'runtime_code': e.runtime_code} for e in result.entries],
+        'problems': result.problems,
         'flagged': flagged,
         'pair_count': len(result.pairs),
         # every flagged pair, and at least the `top` best-ranked ones
@@ -575,13 +506,10 @@ def write_report(result, out_dir, top=DEFAULT_TOP, folder=''):
     written = {'html': out_dir / 'index.html', 'json': out_dir / 'similarity.json',
                'csv': out_dir / 'similarity.csv'}
     write_text(written['json'], json.dumps(document, indent=2) + '\n')
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator='\n')
-    writer.writerow(['rank', 'a', 'b', 'similarity', 'a_share', 'b_share', 'tokens', 'flagged'])
-    for i, p in enumerate(result.pairs, 1):
-        writer.writerow([i, _csv_cell(p.a), _csv_cell(p.b), p.similarity, p.a_share,
-                         p.b_share, p.tokens, int(p.flagged)])
-    write_text(written['csv'], buffer.getvalue())
+    header = ['rank', 'a', 'b', 'similarity', 'a_share', 'b_share', 'tokens', 'flagged']
+    write_csv(written['csv'], header,
+              [dict(zip(header, [i, p.a, p.b, p.similarity, p.a_share, p.b_share, p.tokens,
+                                 int(p.flagged)])) for i, p in enumerate(result.pairs, 1)])
     write_text(written['html'], render_html(result, top, folder))
     return written
 
@@ -617,31 +545,17 @@ def _count(text):
     return value
 
 
-def add_parser(subparsers):
-    """Register the `similarity` subcommand on an argparse subparsers object."""
-    parser = subparsers.add_parser(
-        'similarity', help="rank pairs of submissions by how alike their code is",
-        description="Compare the student-written .py files of every pair of submissions "
-                    "(zips or folders in SUBMISSIONS_DIR, read like `grade` reads them) "
-                    "with copydetect, leaving out the code of student_version/ that every "
-                    "student receives. Writes DIR/index.html (ranked pairs, matching regions "
-                    "side by side, submissions that could not be compared), "
-                    "DIR/similarity.json and DIR/similarity.csv (every pair, ranked). "
-                    "Exit 0 when the report is written, whatever it finds; 2 bad arguments "
-                    "or setup.")
+def add_arguments(parser):
+    """The `similarity` subcommand's arguments (cli.py makes the parser)."""
     parser.add_argument('submissions', metavar='SUBMISSIONS_DIR',
                         help="folder holding one zip or folder per student")
-    parser.add_argument('--out', metavar='DIR',
-                        help="output folder (default: SUBMISSIONS_DIR-similarity next to it)")
+    parser.add_argument('--out', metavar='DIR', required=True, help="output folder")
     parser.add_argument('--threshold', type=_fraction, default=DEFAULT_THRESHOLD, metavar='X',
                         help=f"flag pairs whose similarity is at least X, in [0, 1] "
                              f"(default {DEFAULT_THRESHOLD})")
     parser.add_argument('--top', type=_count, default=DEFAULT_TOP, metavar='N',
                         help=f"show at most N pairs in the report, the flagged ones side by "
                              f"side; 0 shows every flagged pair (default {DEFAULT_TOP})")
-    parser.add_argument('-q', '--quiet', action='store_true', help="print errors only")
-    parser.set_defaults(run=run)
-    return parser
 
 
 def run(args):
@@ -650,8 +564,7 @@ def run(args):
     if not folder.is_dir():
         print(f"autograder similarity: {folder} is not a folder", file=sys.stderr)
         return 2
-    out = Path(args.out) if args.out else folder.resolve().with_name(
-        folder.resolve().name + '-similarity')
+    out = Path(args.out)
     if out.exists() and not out.is_dir():
         print(f"autograder similarity: --out {out} exists and is not a folder",
               file=sys.stderr)
@@ -679,6 +592,9 @@ def run(args):
         if len(flagged) > 10:
             print(f"  ... {len(flagged) - 10} more in {written['csv']}")
         for e in problems:
-            print(f"  not compared: {e.id} ({e.status}: {'; '.join(e.problems)})")
+            print(f"  not compared: {e.id} ({e.status}: {shown('; '.join(e.problems), 300)})")
+        for e in result.entries:
+            if e.runtime_code:
+                print(f"  builds code at run time: {e.id} ({shown(', '.join(e.runtime_code), 200)})")
         print(f"report: {written['html']}")
     return 0

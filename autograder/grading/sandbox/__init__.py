@@ -94,9 +94,14 @@ class Limits:
 
 @dataclass(frozen=True)
 class Budget:
-    """The time one answer may take: CPU seconds, and a wall-clock backstop."""
+    """The time one answer may take: CPU seconds, a wall-clock backstop, and patience.
+
+    idle: seconds a run may neither compute nor wait for a CPU before it is
+    stopped (None: never, e.g. a notebook kernel waiting for its next cell).
+    """
     cpu: float
     wall: float
+    idle: object = IDLE_SECONDS
 
     @classmethod
     def for_cpu(cls, cpu, patience=10.0):
@@ -340,7 +345,7 @@ class Sandbox:
                                     f"(chmod o-rwx: {', '.join(str(p) for p in closed)})")
 
     # -- one run ---------------------------------------------------------------
-    def run(self, argv, mounts=(), env=None, budgets=(Budget(60, 120),)):
+    def run(self, argv, mounts=(), env=None, budgets=(Budget(60, 120),), cwd=None):
         """Run argv isolated; paths in argv and env under a mount are translated.
 
         Args:
@@ -350,6 +355,8 @@ class Sandbox:
             budgets: one Budget per answer (frame) the command is expected to
                 write; each is counted from the previous frame (or the start).
                 The run stops at the first answer over budget.
+            cwd: the command's folder: a mount's path inside, the same path as on
+                the host (default: a fresh private working folder).
 
         Returns:
             RunResult.
@@ -360,7 +367,7 @@ class Sandbox:
         """
         steps = [s for s in self.detect().done if s in ALL_STEPS] if not self.trusted else []
         result, report = self._launch(argv, dict(env or {}), list(budgets), steps,
-                                      required=True, mounts=mounts)
+                                      required=True, mounts=mounts, cwd=cwd)
         if report is None and not self.trusted and result.exit_code == 125:
             raise SandboxError("a sandbox step that worked before failed: "
                                + result.output.decode(errors='replace').strip()[-500:])
@@ -384,7 +391,7 @@ class Sandbox:
                 links.append((inside[len(WORK) + 1:], str(mount.host)))
         return binds, translate, links
 
-    def _launch(self, argv, env, budgets, steps, required, mounts=()):
+    def _launch(self, argv, env, budgets, steps, required, mounts=(), cwd=None):
         self._runs += 1
         run_dir = Path(tempfile.mkdtemp(prefix=f'run{self._runs}-', dir=self.workdir))
         os.chmod(run_dir, 0o711)  # the sandbox user passes through to work/
@@ -433,8 +440,8 @@ class Sandbox:
         limits = self.limits
         total_cpu = sum(b.cpu for b in budgets)
         spec = {
-            'argv': [inside(a) for a in argv], 'env': child_env, 'cwd': WORK,
-            'fallback_cwd': str(fallback), 'parent': os.getpid(),
+            'argv': [inside(a) for a in argv], 'env': child_env, 'cwd': cwd or WORK,
+            'fallback_cwd': cwd or str(fallback), 'parent': os.getpid(),
             'status_fd': status_w, 'steps': steps, 'required': required,
             'uid': self.uid, 'gid': self.uid,
             'rlimits': {'AS': limits.address_space_bytes, 'NPROC': self._nproc(),
@@ -527,7 +534,7 @@ class Sandbox:
                     result.limit = 'wall'
                     break
                 elapsed = now - frame_start
-                if elapsed > IDLE_SECONDS and \
+                if budget.idle is not None and elapsed > budget.idle and \
                         (cpu - frame_cpu) + (tree.wait_seconds() - frame_wait) < 0.1 * elapsed:
                     result.limit = 'idle'
                     break
