@@ -51,6 +51,7 @@ def train_settings(model, config_name):
 
 class Accuracy(Kind):
     name = 'accuracy'
+    reads = ('models/', 'optimizer/')
     phase = 3
     stage = 'accuracy training'
     data = 'train'

@@ -29,6 +29,7 @@ from .types import Request, Verdict
 
 class Split(Kind):
     name = 'split'
+    reads = ('utils.py',)
     data = 'public'
     PARAMS = {
         'tolerance': s.Param(s.number(0), doc="relative error of each image's pixel sum"),
@@ -74,6 +75,7 @@ def _call(value):
 
 class Batching(Kind):
     name = 'batching'
+    reads = ('utils.py',)
     uses_reference = False
     PARAMS = {
         'n': s.Param(s.integer(2, 10000), doc="examples"),

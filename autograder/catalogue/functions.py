@@ -81,6 +81,7 @@ def make_inputs(recipe, rng):
 class Function(Kind):
     """A method of _baseNetwork compared with the reference's on hidden inputs."""
     name = 'function'
+    reads = ('models/',)
     PARAMS = {
         'method': s.Param(s.choice(*METHODS), doc="the _baseNetwork method"),
         'inputs': s.Param(_recipe, doc="how the hidden inputs are drawn"),
@@ -109,6 +110,7 @@ class LossAtZero(Kind):
     at 1e-15 or adding 1e-9 both pass, and so does np.finfo(float).tiny.
     """
     name = 'loss_at_zero'
+    reads = ('models/',)
     uses_reference = False
     PARAMS = {
         'inputs': s.Param(_recipe, doc="a zero_true recipe"),

@@ -13,6 +13,13 @@ judges the answers. Its class attributes say how the judge schedules it:
     data            which data the sandbox needs: None, 'public' (the MNIST
                     training files as .gz and .csv, the font cache) or 'train'
                     (the judge's pixel-permuted training split)
+    judges_errors   check() gets answers that failed too (a test that runs
+                    several variants and passes if one works); otherwise any
+                    failed answer fails the test with its reason
+    reads           the package's files (or folders, ending in /) whose content can
+                    change the test's outcome: importing models._base_network runs
+                    models/__init__.py, which imports every model, so a model file
+                    is read by every test of models/
 
 Feedback names what is wrong (the function, the parameter, the worst entry
 and its relative error) but never a hidden input or an expected value.
@@ -37,6 +44,7 @@ class Kind:
     stage = 'function tests'
     data = None
     judges_errors = False
+    reads = ()
 
     def __init__(self, spec):
         self.spec = spec
@@ -49,6 +57,11 @@ class Kind:
     def needs(self):
         """Files of the package this test exercises (a missing one scores 0 with a note)."""
         return ()
+
+    def affected_by(self, files):
+        """True when editing any of `files` (relative paths) can change this test's outcome."""
+        return any(f == r or (r.endswith('/') and f.startswith(r)) for f in files
+                   for r in self.reads)
 
     def depends_on(self):
         """Ids of tests whose verdicts this one reads (they are judged first)."""

@@ -53,6 +53,7 @@ def _ids(value):
 
 class Model(Kind):
     name = 'model'
+    reads = ('models/',)
     phase = 2
     stage = 'model tests'
     judges_errors = True

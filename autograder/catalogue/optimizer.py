@@ -23,6 +23,7 @@ SHAPES = {'W1': (7, 5), 'b1': (5,), 'W2': (5, 3), 'b2': (3,)}
 
 class Optimizer(Kind):
     name = 'optimizer'
+    reads = ('optimizer/',)
     PARAMS = {
         'op': s.Param(s.choice('update', 'apply_regularization'), doc="the method tested"),
         'learning_rate': s.Param(s.number(above=0), doc="SGD's step size"),

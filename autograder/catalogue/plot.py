@@ -65,6 +65,7 @@ def drawn_pixels(image, box=None):
 
 class Plot(Kind):
     name = 'plot'
+    reads = ('utils.py',)
     uses_reference = False
     data = 'public'  # the prebuilt matplotlib font cache
     PARAMS = {
