@@ -4,7 +4,8 @@
     model: TwoLayerNet
     config: config_twolayer.yaml        # in solutions/configs: the settings trained with
     seed: 0                             # the order of the training examples
-    model_test: two_layer.loss          # helpers that made it pass are used here too
+    model_tests: [two_layer.loss, two_layer.gradients]   # the model's own tests: helpers
+                                        # that made the first pass are used here too
     optimizer_tests: [regularization, sgd.step]   # if one failed, the kit's SGD trains
     bands:                              # credit from a minimum test accuracy down
     - {min_accuracy: 0.91, credit: 1.0}
@@ -59,7 +60,8 @@ class Accuracy(Kind):
         'model': s.Param(s.choice(*WEIGHTS), doc="SoftmaxRegression or TwoLayerNet"),
         'config': s.Param(s.text, doc="the default config trained with"),
         'seed': s.Param(s.integer(0), doc="the order of the training examples"),
-        'model_test': s.Param(s.text, doc="the model's loss test"),
+        'model_tests': s.Param(s.listing(s.text, 1), doc="the model's loss test, then its "
+                                                        "gradient tests"),
         'optimizer_tests': s.Param(s.listing(s.text), doc="the optimizer's tests"),
         'bands': s.Param(_bands, doc="credit by test accuracy"),
         'calibration': s.Param(lambda v: dict(v or {}), {}, "the reference's measurements"),
@@ -73,7 +75,7 @@ class Accuracy(Kind):
         return (BASE, MODEL_FILES[self.p['model']])
 
     def depends_on(self):
-        return (self.p['model_test'], *self.p['optimizer_tests'])
+        return (*self.p['model_tests'], *self.p['optimizer_tests'])
 
     def credit_for(self, accuracy):
         for band in self.p['bands']:
@@ -82,7 +84,7 @@ class Accuracy(Kind):
         return 0.0
 
     def train_params(self, ctx, seed=None):
-        model_verdict = ctx.verdicts.get(self.p['model_test'])
+        model_verdict = ctx.verdicts.get(self.p['model_tests'][0])
         helpers = list(model_verdict.facts.get('helpers', ())) if model_verdict else []
         own_optimizer = not any(ctx.failed(t) for t in self.p['optimizer_tests'])
         return dict(self.settings, seed=self.p['seed'] if seed is None else seed,
@@ -139,7 +141,11 @@ class Accuracy(Kind):
         params = self.train_params(ctx)
         if params['helpers']:
             text += (f"; trained with correct versions of {', '.join(params['helpers'])}(), "
-                     f"as in {self.p['model_test']}")
+                     f"as in {self.p['model_tests'][0]}")
+        failed = [t for t in self.p['model_tests'] if ctx.failed(t)]
+        if credit < 1 and failed:
+            text += (f"; the model fails {' and '.join(failed)}: training follows its forward "
+                     f"and backward passes, so fix those first")
         if params['optimizer'] == 'trusted':
             text += (f"; trained with the kit's SGD, since "
                      f"{' or '.join(self.p['optimizer_tests'])} failed")

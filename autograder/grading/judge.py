@@ -60,10 +60,6 @@ class Outcome:
     stages: dict = field(default_factory=dict)
 
 
-def _budget(test):
-    return Budget.for_cpu(test.spec.cpu_seconds)
-
-
 class Judge:
     """Grades one submission's package test by test.
 
@@ -104,7 +100,8 @@ class Judge:
 
     # -- one phase ----------------------------------------------------------------
     def _jobs(self, test, requests):
-        return [Job(self.inputs.add(test.id, r), _budget(test), r.answer_bytes) for r in requests]
+        budget = Budget.for_cpu(test.spec.cpu_seconds, idle=self.sandbox.limits.idle_seconds)
+        return [Job(self.inputs.add(test.id, r), budget, r.answer_bytes) for r in requests]
 
     def _run_reference(self, jobs, box):
         try:

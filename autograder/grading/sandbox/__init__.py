@@ -78,7 +78,8 @@ class Limits:
 
     The address-space limit sits below the cgroup's memory limit, so a memory
     bomb usually ends in a MemoryError the student can read about rather than
-    a kill. cpu_cores is the run's CPU quota (None: no quota).
+    a kill. cpu_cores is the run's CPU quota (None: no quota); idle_seconds
+    how long a run may neither compute nor wait for a CPU (see Budget).
     """
     memory_bytes: int = 3 * 2**30
     address_space_bytes: int = 5 * 2**29
@@ -90,6 +91,7 @@ class Limits:
     tmp_bytes: int = 256 * 2**20
     blas_threads: int = 1
     cpu_cores: object = None
+    idle_seconds: float = IDLE_SECONDS
 
 
 @dataclass(frozen=True)
@@ -104,14 +106,14 @@ class Budget:
     idle: object = IDLE_SECONDS
 
     @classmethod
-    def for_cpu(cls, cpu, patience=10.0):
+    def for_cpu(cls, cpu, patience=10.0, idle=IDLE_SECONDS):
         """A budget whose backstop lets the run take `patience` times its CPU time.
 
         A run that merely waits its turn on a busy machine gets through; a
         run stopped by the backstop with little CPU used is examined by the
         judge (overloaded machine, or code that sleeps).
         """
-        return cls(float(cpu), float(max(cpu * patience, cpu + 60.0)))
+        return cls(float(cpu), float(max(cpu * patience, cpu + 60.0)), idle)
 
 
 @dataclass(frozen=True)
