@@ -26,8 +26,9 @@ turns each region into an answer region:
 
 The outputs are the names the function reads after the region that the
 region itself assigns (`region_outputs`), so the code after the region never
-reads a name the stub left unassigned. Other files are copied as they are. The instructors' notebook (solutions/hw1.ipynb,
-written with nbgrader's markers) becomes the notebook nbgrader releases
+reads a name the stub left unassigned. Other files are copied as they are.
+The instructors' notebook (solutions/hw1.ipynb, written with nbgrader's
+markers) becomes the notebook nbgrader releases
 (autograder.notebook.render_student_notebook). `check()` reports every file of
 student_version/ that differs from what `generate()` would write.
 """
