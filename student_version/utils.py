@@ -179,13 +179,19 @@ def load_mnist_trainval():
         No shuffling: example i of the files stays in position.
     """
     images, labels = load_mnist('train')
+    train_data = None
+    train_label = None
+    val_data = None
+    val_label = None
     #----------------------------------------------------------------------------
     # TODO: Split the 60,000 training examples, in order: the first 48,000 (80%)
     #   for training, the last 12,000 for validation. Images and labels must stay
     #   paired.
     #----------------------------------------------------------------------------
     raise NotImplementedError(
-        "load_mnist_trainval is not implemented yet: see the TODO in utils.py")
+        "load_mnist_trainval is not implemented yet: "
+        "see the TODO in utils.py")
+    #----------------------------- END OF YOUR CODE -----------------------------
     return train_data, train_label, val_data, val_label
 
 
@@ -215,6 +221,8 @@ def generate_batched_data(data, label, batch_size=32, shuffle=False, seed=None):
             except the last, which holds the remaining examples.
         batched_label: list of the matching (batch_size,) label arrays.
     """
+    batched_data = None
+    batched_label = None
     #----------------------------------------------------------------------------
     # TODO: Convert data and labels to arrays. If shuffle, reorder both with the
     #   same random permutation from a generator seeded with `seed` (for example
@@ -222,7 +230,9 @@ def generate_batched_data(data, label, batch_size=32, shuffle=False, seed=None):
     #   consecutive batches of batch_size, keeping the last, smaller batch.
     #----------------------------------------------------------------------------
     raise NotImplementedError(
-        "generate_batched_data is not implemented yet: see the TODO in utils.py")
+        "generate_batched_data is not implemented yet: "
+        "see the TODO in utils.py")
+    #----------------------------- END OF YOUR CODE -----------------------------
     return batched_data, batched_label
 
 
@@ -380,6 +390,7 @@ def plot_curves(train_loss_history, train_acc_history, valid_loss_history,
         fig: a matplotlib Figure with two axes: loss (left) and accuracy (right),
             each with a training and a validation curve, axis labels and a legend.
     """
+    fig = None
     #----------------------------------------------------------------------------
     # TODO: Make one figure with two side-by-side axes (plt.subplots(1, 2)). Left:
     #   training and validation loss against the epoch (1, 2, ...); right: the
@@ -387,5 +398,7 @@ def plot_curves(train_loss_history, train_acc_history, valid_loss_history,
     #   save the figure to save_path (unless it is None) and return it.
     #----------------------------------------------------------------------------
     raise NotImplementedError(
-        "plot_curves is not implemented yet: see the TODO in utils.py")
+        "plot_curves is not implemented yet: "
+        "see the TODO in utils.py")
+    #----------------------------- END OF YOUR CODE -----------------------------
     return fig

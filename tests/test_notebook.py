@@ -289,6 +289,33 @@ def test_nbgrader_round_trip(course, grader_env):
 # --- 3. the student notebook ---------------------------------------------------
 
 
+def test_student_notebook_has_no_marking_text():
+    """No run of 8 words of any solution or marking-guide cell of the source
+    notebook appears anywhere in the notebook students get, and the same
+    runs are found in the source (so the check can fail)."""
+    from test_written import WINDOW, normalize_words
+
+    source = nbformat.read(SOURCE, as_version=4)
+    student = nbformat.read(STUDENT / nbtools.NOTEBOOK, as_version=4)
+    released = ' ' + ' '.join(normalize_words('\n'.join(c.source for c in student.cells))) + ' '
+    original = ' ' + ' '.join(normalize_words('\n'.join(c.source for c in source.cells))) + ' '
+    windows = []
+    for cell in source.cells:
+        if not nbgrader_meta(cell).get('solution') and 'HIDDEN TESTS' not in cell.source:
+            continue
+        regions = (solution_regions(cell.source) if cell.cell_type == 'code' else []) \
+            or re.findall(r'### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS', cell.source,
+                          re.S) or [cell.source]
+        for region in regions:
+            words = normalize_words(region)
+            windows += [' '.join(words[i:i + WINDOW]) for i in range(len(words) - WINDOW + 1)]
+    assert len(windows) > 100, "too few solution sentences extracted from the source notebook"
+    assert all(f' {w} ' in original for w in windows)
+    leaks = [w for w in windows if f' {w} ' in released]
+    assert not leaks, f"solution or marking text in student_version/hw1.ipynb: {leaks[:5]}"
+    assert ' marking guide ' not in released
+
+
 def test_render_student_notebook_is_what_nbgrader_releases(course):
     rendered = nbtools.render_student_notebook(SOURCE)
     assert rendered == nbtools.render_student_notebook(SOURCE)

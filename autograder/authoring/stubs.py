@@ -10,10 +10,25 @@ lines, and opens with a TODO comment that tells the student what to do:
         # END SOLUTION
 
 The generated file keeps everything outside the regions byte for byte and
-turns each region into the TODO prompt in a banner followed by
-`raise NotImplementedError(...)` naming the function to implement. Other files
-are copied as they are. The instructors' notebook (solutions/hw1.ipynb,
-written with nbgrader's markers) becomes the notebook nbgrader releases
+turns each region into an answer region:
+
+        loss = None                 # the region's outputs, declared first
+        accuracy = None
+        #----------------------------------------------------------------
+        # TODO: What to implement, with shapes.
+        #   More lines of the prompt are indented comments.
+        #----------------------------------------------------------------
+        raise NotImplementedError(
+            "A.f is not implemented yet: "
+            "see the TODO in a.py")
+        #------------------------ END OF YOUR CODE -----------------------
+        return loss, accuracy
+
+The outputs are the names the function reads after the region that the
+region itself assigns (`region_outputs`), so the code after the region never
+reads a name the stub left unassigned. Other files are copied as they are.
+The instructors' notebook (solutions/hw1.ipynb, written with nbgrader's
+markers) becomes the notebook nbgrader releases
 (autograder.authoring.notebook.render_student_notebook). `check()` reports every file of
 student_version/ that differs from what `generate()` would write.
 """
@@ -28,6 +43,7 @@ from ..paths import NOTEBOOK, package_files
 BEGIN = '# BEGIN SOLUTION'
 END = '# END SOLUTION'
 BANNER = '#' + '-' * 76
+END_BANNER = '#' + ' END OF YOUR CODE '.center(76, '-')
 
 
 class StubError(ValueError):
@@ -51,6 +67,53 @@ def _enclosing_names(tree):
 
     visit(tree, '')
     return names
+
+
+def _innermost_function(tree, line):
+    """The innermost function definition whose body holds the 1-based `line`."""
+    found = None
+    for node in ast.walk(tree):
+        if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and node.lineno <= line <= node.end_lineno
+                and (found is None or node.lineno > found.lineno)):
+            found = node
+    return found
+
+
+def region_outputs(tree, begin, end):
+    """The names a stub must assign for the code after its region to run.
+
+    Args:
+        tree: the module's ast.
+        begin, end: 1-based line numbers of the region's two marker lines.
+
+    Returns:
+        list of the names that the enclosing function reads after `end`, that
+        the region assigns, and that nothing before the region binds (not an
+        argument, not an earlier assignment), in the order they are first read.
+    """
+    function = _innermost_function(tree, begin)
+    if function is None:
+        return []
+    args = function.args
+    bound = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    bound.update(a.arg for a in (args.vararg, args.kwarg) if a is not None)
+    assigned, read = set(), []
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Name) or node is function:
+            continue
+        if isinstance(node.ctx, ast.Store):
+            if node.lineno < begin:
+                bound.add(node.id)
+            elif node.lineno < end:
+                assigned.add(node.id)
+        elif isinstance(node.ctx, ast.Load) and node.lineno > end:
+            read.append((node.lineno, node.col_offset, node.id))
+    outputs = []
+    for _, _, name in sorted(read):
+        if name in assigned and name not in bound and name not in outputs:
+            outputs.append(name)
+    return outputs
 
 
 def solution_regions(text, name='<source>'):
@@ -95,7 +158,8 @@ def render_stub(text, name='<source>', module=''):
     regions = solution_regions(text, name)
     if not regions:
         return text
-    functions = _enclosing_names(ast.parse(text, name))
+    tree = ast.parse(text, name)
+    functions = _enclosing_names(tree)
     lines = text.splitlines(keepends=True)
     out, last = [], 0
     for begin, end in regions:
@@ -110,11 +174,15 @@ def render_stub(text, name='<source>', module=''):
         where = functions.get(begin + 1)
         if where is None:
             raise StubError(f'{name}:{begin + 1}: a solution region must sit inside a function')
+        out.extend(f'{indent}{output} = None\n' for output in region_outputs(tree, begin + 1,
+                                                                          end + 1))
         out.append(f'{indent}{BANNER}\n')
         out.extend(prompt)
         out.append(f'{indent}{BANNER}\n')
         out.append(f'{indent}raise NotImplementedError(\n'
-                   f'{indent}    "{where} is not implemented yet: see the TODO in {module}")\n')
+                   f'{indent}    "{where} is not implemented yet: "\n'
+                   f'{indent}    "see the TODO in {module}")\n')
+        out.append(f'{indent}{END_BANNER}\n')
         last = end + 1
     out.extend(lines[last:])
     return ''.join(out)
