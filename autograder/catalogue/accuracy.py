@@ -147,6 +147,6 @@ class Accuracy(Kind):
             text += (f"; the model fails {' and '.join(failed)}: training follows its forward "
                      f"and backward passes, so fix those first")
         if params['optimizer'] == 'trusted':
-            text += (f"; trained with the kit's SGD, since "
-                     f"{' or '.join(self.p['optimizer_tests'])} failed")
+            broken = [t for t in self.p['optimizer_tests'] if ctx.failed(t)]
+            text += f"; trained with the kit's SGD, since {' and '.join(broken)} failed"
         return Verdict(credit, text, {'accuracy': accuracy})

@@ -157,7 +157,10 @@ class Pool:
                                        daemon=True)
         process.start()
         child.close()
-        message = parent.recv() if parent.poll(600) else {'fatal': 'the worker did not start'}
+        try:
+            message = parent.recv() if parent.poll(600) else {'fatal': 'it did not start'}
+        except (EOFError, OSError):
+            message = {'fatal': f"it died as it started (exit status {process.exitcode})"}
         if 'fatal' in message:
             process.join(5)
             raise BatchError(f"a grading worker cannot start: {message['fatal']}")
