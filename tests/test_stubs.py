@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from autograder import stubs
+from autograder.authoring import stubs
 from helpers import KIT, SOLUTIONS, STUDENT, run, solution_lines
 
 

@@ -71,13 +71,16 @@ def _chown_tree(root, uid):
 
 
 def main(argv=None):
-    """python -m autograder.authoring.nbkernel -f CONNECTION_FILE (cwd: the notebook's folder)."""
+    """python -m autograder.authoring.nbkernel -f CONNECTION_FILE [ipykernel options].
+
+    Run with the notebook's folder as the working folder (nbclient does that).
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
-    if len(argv) != 2 or argv[0] != '-f':
-        print("usage: python -m autograder.authoring.nbkernel -f CONNECTION_FILE",
-              file=sys.stderr)
+    if len(argv) < 2 or argv[0] != '-f':
+        print("usage: python -m autograder.authoring.nbkernel -f CONNECTION_FILE "
+              "[ipykernel options]", file=sys.stderr)
         return 2
-    connection = Path(argv[1]).resolve()
+    connection, extra = Path(argv[1]).resolve(), argv[2:]  # e.g. nbclient's --HistoryManager...
     info = json.loads(connection.read_text())
     if info.get('transport') != 'ipc':
         print("nbkernel: the sandboxed kernel needs the ipc transport (no network inside); "
@@ -109,7 +112,7 @@ def main(argv=None):
             env = {'MNIST_DIR': '/sandbox/mnist'}
             env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
             result = sandbox.run([sys.executable, '-m', 'ipykernel_launcher', '-f',
-                                  str(connection)], mounts=mounts, env=env,
+                                  str(connection), *extra], mounts=mounts, env=env,
                                  budgets=[KERNEL_BUDGET], cwd=str(notebook_dir))
             if result.failure():
                 print(f"nbkernel: the kernel {result.failure()}\n"

@@ -218,19 +218,51 @@ def generate(solutions, out):
     return list(rendered)
 
 
+def _notebook_key(source):
+    """What the released notebook depends on: the source, the renderer, nbgrader's version."""
+    import hashlib
+    from importlib.metadata import PackageNotFoundError, version
+    h = hashlib.sha256(Path(source).read_bytes())
+    h.update((Path(__file__).parent / 'notebook.py').read_bytes())
+    for package in ('nbgrader', 'nbconvert', 'nbformat'):
+        try:
+            h.update(version(package).encode())
+        except PackageNotFoundError:
+            h.update(b'absent')
+    return h.hexdigest()
+
+
 def _student_notebook(source):
+    """The released notebook for `source`, from the cache when nothing it depends on changed.
+
+    Rendering imports nbgrader (most of `stubs --check`'s time); the cache,
+    keyed by the source's bytes, notebook.py and the versions of nbgrader,
+    nbconvert and nbformat, makes a second check instant.
+    """
+    from .. import paths
+    cached = paths.cache_dir() / 'notebooks' / f'{_notebook_key(source)}.ipynb'
+    if cached.is_file():
+        return cached.read_bytes()
     try:
         from .notebook import NotebookError, render_student_notebook
     except ImportError as err:
         raise StubError(f"rendering {NOTEBOOK} needs nbgrader ({err}): "
                         f"pip install -e '.[test]'") from None
     try:
-        return render_student_notebook(source)
+        data = render_student_notebook(source)
     except NotebookError as err:
         raise StubError(str(err)) from None
     except ImportError as err:
         raise StubError(f"rendering {NOTEBOOK} needs nbgrader ({err}): "
                         f"pip install -e '.[test]'") from None
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix('.part')
+        tmp.write_bytes(data)
+        tmp.replace(cached)
+    except OSError:
+        pass  # a read-only kit: render every time
+    return data
 
 
 def check(solutions, student):

@@ -599,11 +599,12 @@ def _answer(request_path):
 
 
 def main():
-    """probes.py PACKAGE REQUEST.json [REQUEST.json ...]: one frame per request.
+    """probes.py PACKAGE REQUEST.json [REQUEST.json ...]: two frames per request.
 
-    A frame is the answer's length (8 bytes, little-endian) and the answer.
-    The judge gives each request its own budget; if one request crashes the
-    process or runs out of time, the judge starts the rest in a new one.
+    A frame is its length (8 bytes, little-endian) and its bytes: an empty
+    frame when a request starts, then its answer. The judge gives each
+    request its own budget; if one request crashes the process or runs out
+    of time, the judge starts the rest in a new one.
     """
     global PACKAGE
     PACKAGE = os.path.realpath(sys.argv[1])
@@ -611,14 +612,19 @@ def main():
     sys.path.insert(0, PACKAGE)
     os.environ.setdefault('MPLBACKEND', 'Agg')
     for request_path in sys.argv[2:]:
+        _frame(fd, b'')  # "this request starts": the judge knows whose run ended it
         try:
             payload = _answer(request_path)
         except BaseException as err:  # e.g. an answer that cannot be encoded
             payload = _error(err, 'returned')
-        view = memoryview(len(payload).to_bytes(8, 'little') + payload)
-        while view:
-            view = view[os.write(fd, view):]
+        _frame(fd, payload)
     os.close(fd)
+
+
+def _frame(fd, payload):
+    view = memoryview(len(payload).to_bytes(8, 'little') + payload)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 if __name__ == '__main__':

@@ -84,21 +84,28 @@ def _failure(result, job):
                         f"returning a result: does the code exit?"), False
 
 
-def run_jobs(sandbox, script, jobs, package, mounts=(), env=None):
-    """Outcomes of jobs (list of Job), in order; never raises for student code.
+# Python's start and the imports before the first request, and the probe's own
+# bookkeeping between two requests: never student code.
+BETWEEN = Budget(cpu=20.0, wall=120.0, idle=60.0)
 
-    Raises:
-        nothing for student code; SandboxError only never (it becomes an
-        'infrastructure' answer after retries).
+
+def run_jobs(sandbox, script, jobs, package, mounts=(), env=None):
+    """Outcomes of jobs (list of Job), in order; never raises.
+
+    The probe writes an empty frame as each request starts and its answer
+    when it ends, so when a run ends early the judge knows which request was
+    running: that one gets the reason, and a run that ended between two
+    requests (after an answer, before the next start) restarts without
+    blaming anyone (at most MAX_RETRIES times in a row).
     """
     outcomes = [None] * len(jobs)
-    done, retries, idle_in_a_row = 0, {}, 0
+    done, retries, idle_in_a_row, unblamed = 0, {}, 0, 0
     while done < len(jobs):
         todo = jobs[done:]
         argv, child_env = probe_command(script, [j.path for j in todo], package, env)
+        budgets = [b for j in todo for b in (BETWEEN, j.budget)]
         try:
-            result = sandbox.run(argv, mounts=mounts, env=child_env,
-                                 budgets=[j.budget for j in todo])
+            result = sandbox.run(argv, mounts=mounts, env=child_env, budgets=budgets)
         except SandboxError as err:
             retries[done] = retries.get(done, 0) + 1
             if retries[done] <= MAX_RETRIES:
@@ -108,13 +115,19 @@ def run_jobs(sandbox, script, jobs, package, mounts=(), env=None):
                 outcomes[k] = Outcome(Answer(error=f"not graded: the sandbox could not run "
                                                    f"({err})", cause='infrastructure'))
             break
-        for k, frame in enumerate(result.frames[:len(todo)]):
-            usage = result.usage[k]
-            outcomes[done + k] = Outcome(decode(frame, todo[k].answer_bytes), usage.wall,
-                                         usage.cpu, retries.get(done + k, 0))
-        done += min(len(result.frames), len(todo))
+        answered = min(len(result.frames) // 2, len(todo))
+        for k in range(answered):
+            usage = result.usage[2 * k + 1]
+            outcomes[done + k] = Outcome(decode(result.frames[2 * k + 1], todo[k].answer_bytes),
+                                         usage.wall, usage.cpu, retries.get(done + k, 0))
+        done += answered
         if done >= len(jobs):
             break
+        started = len(result.frames) % 2 == 1  # the request after the last answer began
+        if not started and result.limit is None and unblamed < MAX_RETRIES:
+            unblamed += 1  # ended between two requests: nobody's answer was cut short
+            continue
+        unblamed = 0
         answer, retry = _failure(result, jobs[done])
         if retry and retries.get(done, 0) < MAX_RETRIES:
             retries[done] = retries.get(done, 0) + 1
