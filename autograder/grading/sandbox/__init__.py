@@ -53,8 +53,8 @@ STEP_NAMES = {
     'rlimits': 'rlimits (address space, processes, file size, open files, CPU time)',
     'user': 'unprivileged user',
     'nonewprivs': 'no_new_privs',
-    'seccomp': 'seccomp filter (no keyring, ptrace, mount, namespaces, bpf; '
-               'sockets: local only)',
+    'seccomp': 'seccomp filter (no keyring, ptrace, mount, namespaces, bpf; without a '
+               'network namespace, local sockets only)',
     'kit-closed': 'the kit\'s hidden parts closed to other users (chmod o-rwx)',
 }
 # A run whose processes neither compute nor wait for a CPU for this long

@@ -140,9 +140,9 @@ def _no_new_privs():
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
 
 
-def _seccomp():
+def _seccomp(network_namespace):
     try:
-        seccomp.install()
+        seccomp.install(local_sockets_only=not network_namespace)
     except NotImplementedError as err:
         raise OSError(str(err)) from None
 
@@ -195,7 +195,7 @@ def main():
         attempt('user', lambda: _drop_to(spec['uid'], spec['gid']))
     attempt('nonewprivs', _no_new_privs)
     if 'nonewprivs' in done or os.geteuid() == 0:
-        attempt('seccomp', _seccomp)
+        attempt('seccomp', lambda: _seccomp('net' in done))
     elif 'seccomp' in steps:
         skipped['seccomp'] = 'needs no_new_privs'
     _die_with(parent)  # again: the uid change cleared it

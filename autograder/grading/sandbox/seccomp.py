@@ -7,10 +7,12 @@ outlives a process and could carry a message to the next student graded by
 the same worker), ptrace and process_vm_*, mount and the new mount API,
 namespaces (unshare, setns, clone with CLONE_NEW* flags), bpf,
 perf_event_open, io_uring, userfaultfd, module and kexec loading, reboot,
-swap, clocks, syslog, and the x32 ABI. socket() is allowed for AF_UNIX only
-(EACCES otherwise): with the network namespace unavailable, this is what
-keeps a run off the network. clone3 answers ENOSYS, so the C library falls
-back to clone, whose flags the filter can read.
+swap, clocks, syslog, and the x32 ABI. Where the run has no network
+namespace, socket() is allowed for AF_UNIX only (EACCES otherwise): that is
+then what keeps it off the network (inside a network namespace there is
+nothing to reach, and libraries such as ZeroMQ probe for IPv6 at start).
+clone3 answers ENOSYS, so the C library falls back to clone, whose flags the
+filter can read.
 
 Only x86_64 and aarch64 are known; elsewhere `program()` returns None and the
 launcher reports the step as unavailable.
@@ -71,7 +73,7 @@ def machine():
     return {'amd64': 'x86_64', 'arm64': 'aarch64'}.get(name, name)
 
 
-def program(arch=None):
+def program(arch=None, local_sockets_only=True):
     """The filter as a list of (code, jt, jf, k), or None for an unknown architecture."""
     arch = arch or machine()
     if arch not in DENIED:
@@ -84,9 +86,10 @@ def program(arch=None):
     for number in sorted(DENIED[arch].values()):
         code.append(('jeq', number, 'eperm', None))
     code += [('jeq', special['clone3'], 'enosys', None),
-             ('jeq', special['clone'], 'clone', None),
-             ('jeq', special['socket'], 'socket', None),
-             ('ret', RET_ALLOW),
+             ('jeq', special['clone'], 'clone', None)]
+    if local_sockets_only:
+        code.append(('jeq', special['socket'], 'socket', None))
+    code += [('ret', RET_ALLOW),
              ('label', 'clone'), ('ld', _ARG0), ('jset', CLONE_NAMESPACES, 'eperm', None),
              ('ret', RET_ALLOW),
              ('label', 'socket'), ('ld', _ARG0), ('jeq', AF_UNIX, 'allow', None),
@@ -125,13 +128,13 @@ def program(arch=None):
     return out
 
 
-def install(arch=None):
+def install(arch=None, local_sockets_only=True):
     """Install the filter on this thread (and what it execs); needs no_new_privs first.
 
     Raises:
         OSError: the kernel refused it; NotImplementedError: unknown architecture.
     """
-    instructions = program(arch)
+    instructions = program(arch, local_sockets_only)
     if instructions is None:
         raise NotImplementedError(f"no seccomp table for {machine()}")
     raw = b''.join(struct.pack('=HBBI', *ins) for ins in instructions)
