@@ -381,3 +381,29 @@ def test_discover_lists_what_is_not_a_submission(tmp_path):
     text = '\n'.join(problems)
     assert '.DS_Store: hidden' in text and 'notes.txt: not a .zip' in text
     assert 'link: a symbolic link' in text
+
+
+def test_an_overloaded_machine_never_scores_zero_and_a_rerun_grades_again(rubric, tmp_path):
+    """A run starved of CPU (here by a CPU quota of a tenth of a core: its wait for a
+    CPU grows as on a busy machine) is retried, then reported 'not graded', never 0."""
+    from autograder.course.batch import grade_batch
+    from autograder.course.class_report import write_class_report
+    folder = tmp_path / 'class'
+    make_submission(folder / 'spinner', attacks={BASE: [('ReLU', 'while True: pass')]})
+    out = tmp_path / 'out'
+    starved = dict(cpu_cores=0.1, patience=2, wall_floor=2)
+    document = grade_batch(folder, out, rubric=rubric, only=['activations.relu'],
+                           progress=False, limits_kwargs=starved)
+    (entry,) = document['students']
+    assert entry['status'] == 'not graded' and 'overloaded' in entry['reason'], entry
+    results = json.loads((out / 'submissions' / 'spinner' / 'results.json').read_text())
+    assert results['output'].startswith('NOT GRADED')
+    assert results['extra_data']['status'] == 'not graded'
+    _, rows = read_gradebook(out)
+    assert rows['spinner']['score'] == '' and rows['spinner']['note'].startswith('not graded')
+    assert 'not graded because of the grading machine' in write_class_report(out).read_text()
+    again = grade_batch(folder, out, rubric=rubric, only=['activations.relu'], progress=False)
+    (entry,) = again['students']
+    assert entry['status'] == 'graded' and entry['score'] == 0
+    results = json.loads((out / 'submissions' / 'spinner' / 'results.json').read_text())
+    assert 'budget of CPU time' in results['tests'][0]['output']

@@ -18,7 +18,6 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -56,13 +55,18 @@ def open_python():
         shutil.rmtree(root, ignore_errors=True)
 
 
-def test_the_reference_scores_full_marks_without_namespaces_or_cgroups(open_python, tmp_path):
+def grade_like_docker(python, submission, out, *options):
+    """`autograder grade` without CAP_SYS_ADMIN and without cgroups, as in Docker.
+
+    Returns (CompletedProcess, {hidden part: its mode bits for others during the
+    run}); the parts' modes are restored afterwards.
+    """
     parts = [KIT / name for name in HIDDEN_PARTS if (KIT / name).exists()]
     modes = {path: path.stat().st_mode for path in parts}
-    out = tmp_path / 'out'
     env = dict(os.environ, PYTHONPATH=str(KIT), AUTOGRADER_KIT=str(KIT),
                AUTOGRADER_SANDBOX_DISABLE='cgroup', AUTOGRADER_SANDBOX_UID='63700')
-    command = f"exec {open_python} -m autograder grade {SOLUTIONS} --out {out} -q"
+    command = f"exec {python} -m autograder grade {submission} --out {out} -q " + \
+        ' '.join(options)
     try:
         result = subprocess.run(['capsh', '--drop=cap_sys_admin', '--', '-c', command],
                                 env=env, capture_output=True, text=True, timeout=1800)
@@ -70,6 +74,12 @@ def test_the_reference_scores_full_marks_without_namespaces_or_cgroups(open_pyth
     finally:
         for path, mode in modes.items():
             os.chmod(path, mode)
+    return result, closed
+
+
+def test_the_reference_scores_full_marks_without_namespaces_or_cgroups(open_python, tmp_path):
+    out = tmp_path / 'out'
+    result, closed = grade_like_docker(open_python, SOLUTIONS, out)
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads((out / 'summary.json').read_text())
     document = json.loads((out / 'results.json').read_text())
@@ -97,19 +107,8 @@ def test_without_namespaces_student_code_cannot_read_the_kit_or_the_network(open
              "except OSError as e: found.append(type(e).__name__)\n"
              "raise RuntimeError(repr(found))")
     folder = make_submission(tmp_path / 'pkg', attacks={'optimizer/sgd.py': [('update', probe)]})
-    os.chmod(tmp_path, 0o755)
-    parts = [KIT / name for name in HIDDEN_PARTS if (KIT / name).exists()]
-    modes = {path: path.stat().st_mode for path in parts}
     out = tmp_path / 'out'
-    env = dict(os.environ, PYTHONPATH=str(KIT), AUTOGRADER_KIT=str(KIT),
-               AUTOGRADER_SANDBOX_DISABLE='cgroup', AUTOGRADER_SANDBOX_UID='63700')
-    command = f"exec {open_python} -m autograder grade {folder} --out {out} --only sgd.step -q"
-    try:
-        result = subprocess.run(['capsh', '--drop=cap_sys_admin', '--', '-c', command],
-                                env=env, capture_output=True, text=True, timeout=900)
-    finally:
-        for path, mode in modes.items():
-            os.chmod(path, mode)
+    result, _ = grade_like_docker(open_python, folder, out, '--only', 'sgd.step')
     assert result.returncode == 0, result.stderr[-3000:]
     output = json.loads((out / 'results.json').read_text())['tests'][0]['output']
     assert "'BLOCKED', 'BLOCKED', 'BLOCKED', 'PermissionError'" in output, output

@@ -100,7 +100,7 @@ class Judge:
 
     # -- one phase ----------------------------------------------------------------
     def _jobs(self, test, requests):
-        budget = Budget.for_cpu(test.spec.cpu_seconds, idle=self.sandbox.limits.idle_seconds)
+        budget = Budget.for_cpu(test.spec.cpu_seconds, self.sandbox.limits)
         return [Job(self.inputs.add(test.id, r), budget, r.answer_bytes) for r in requests]
 
     def _run_reference(self, jobs, box):

@@ -79,7 +79,8 @@ class Limits:
     The address-space limit sits below the cgroup's memory limit, so a memory
     bomb usually ends in a MemoryError the student can read about rather than
     a kill. cpu_cores is the run's CPU quota (None: no quota); idle_seconds
-    how long a run may neither compute nor wait for a CPU (see Budget).
+    how long a run may neither compute nor wait for a CPU; patience and
+    wall_floor make each budget's wall-clock backstop (Budget.for_cpu).
     """
     memory_bytes: int = 3 * 2**30
     address_space_bytes: int = 5 * 2**29
@@ -92,6 +93,8 @@ class Limits:
     blas_threads: int = 1
     cpu_cores: object = None
     idle_seconds: float = IDLE_SECONDS
+    patience: float = 10.0
+    wall_floor: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -106,14 +109,17 @@ class Budget:
     idle: object = IDLE_SECONDS
 
     @classmethod
-    def for_cpu(cls, cpu, patience=10.0, idle=IDLE_SECONDS):
+    def for_cpu(cls, cpu, limits=None):
         """A budget whose backstop lets the run take `patience` times its CPU time.
 
-        A run that merely waits its turn on a busy machine gets through; a
+        The backstop is max(patience x cpu, cpu + wall_floor) seconds (Limits):
+        a run that merely waits its turn on a busy machine gets through; a
         run stopped by the backstop with little CPU used is examined by the
         judge (overloaded machine, or code that sleeps).
         """
-        return cls(float(cpu), float(max(cpu * patience, cpu + 60.0)), idle)
+        limits = limits or Limits()
+        return cls(float(cpu), float(max(cpu * limits.patience, cpu + limits.wall_floor)),
+                   limits.idle_seconds)
 
 
 @dataclass(frozen=True)
