@@ -1,11 +1,15 @@
 """Calibrate the rubric from the reference: accuracy bands and CPU budgets.
 
 - Accuracy bands: each accuracy test's model is trained from the reference
-  solution through the grader's own loop (the same probe, the same training
-  split in the course's secret pixel order), once per seed (the order of the
-  training examples), and scored by the reference. Full credit starts a
-  margin below the lowest accuracy seen, so a correct submission passes
-  whatever its floating-point path; half credit starts further down.
+  solution through the grader's own loop (the same probe, a training split
+  with its pixels in a secret order), once per seed; the seed orders the
+  training examples and draws the pixel order, since each course's secret
+  draws its own. The reference scores each run. Full credit starts below the
+  lowest accuracy seen by half the spread of the accuracies (at least 0.01),
+  so a correct submission passes whatever its floating-point path: softmax
+  regression, whose ReLU on the scores leaves whole classes untrained on some
+  runs, gets a wide margin, the two-layer net a narrow one. Half credit
+  starts 0.05 further down.
 - CPU budgets: the reference and the course-style reference
   (tests/corpus/course/correct, written against the course's own scaffold,
   whose given CSV loader is the slowest correct code there is) are graded,
@@ -29,6 +33,7 @@ from .. import paths
 from ..catalogue import load_catalogue
 from ..catalogue.accuracy import Accuracy
 from ..catalogue.types import Context, Request
+from ..grading.data import GradingData
 from ..grading.report import write_text
 from ..grading.sandbox import Budget
 from ..grading.sessions import Job, run_jobs
@@ -39,16 +44,25 @@ COURSE_REFERENCE = 'tests/corpus/course/correct'
 
 
 def measure_accuracy(grader, seeds, progress=None):
-    """{accuracy test id: [test accuracy per seed]} of the reference."""
+    """{accuracy test id: [test accuracy per seed]} of the reference.
+
+    Seed s orders the training examples and, through a secret derived from
+    the course's, the pixels.
+    """
     inputs = Inputs(grader.root)
-    train = grader.data.train()
-    ctx = Context(grader.secret, 'calibration', train_pixels=grader.data.pixels)
     out = {}
+    splits = {}
+    for seed in seeds:
+        data = GradingData(grader.root / f'calibration-{seed}',
+                           grader.secret + f'/calibration/{seed}'.encode())
+        splits[seed] = (data.train(), data.pixels)
     for test in grader.tests:
         if not isinstance(test, Accuracy):
             continue
         accuracies = []
         for seed in seeds:
+            train, pixels = splits[seed]
+            ctx = Context(grader.secret, 'calibration', train_pixels=pixels)
             request = Request('train', test.train_params(ctx, seed=seed), answer_bytes=16 * 2**20)
             job = Job(inputs.add(f'calibrate-{test.id}-{seed}', request), Budget(3600, 7200),
                       request.answer_bytes)
@@ -88,12 +102,18 @@ def measure_cpu(grader, packages, progress=None):
 
 
 def budget_for(cpu):
-    """CPU_FACTOR times the measured CPU time plus CPU_EXTRA, at least CPU_FLOOR, in 5 s steps."""
-    return float(max(CPU_FLOOR, math.ceil((CPU_FACTOR * cpu + CPU_EXTRA) / 5) * 5))
+    """CPU_FACTOR times the measured CPU time (to 0.1 s) plus CPU_EXTRA, at least
+    CPU_FLOOR, rounded up to 5 s."""
+    cpu = round(cpu, 1)
+    return float(max(CPU_FLOOR, math.ceil((CPU_FACTOR * cpu + CPU_EXTRA) / 5 - 1e-9) * 5))
 
 
-def bands_for(accuracies, margin=0.01, half_credit_gap=0.05):
-    """Full credit from (lowest - margin) rounded down to 0.005; half credit below."""
+def bands_for(accuracies, half_credit_gap=0.05):
+    """Full credit from (lowest - margin) rounded down to 0.005, half credit below.
+
+    margin is half the spread of the accuracies, at least 0.01.
+    """
+    margin = max(0.01, (max(accuracies) - min(accuracies)) / 2)
     full = np.floor((min(accuracies) - margin) / 0.005) * 0.005
     return [{'min_accuracy': round(float(full), 3), 'credit': 1.0},
             {'min_accuracy': round(float(full - half_credit_gap), 3), 'credit': 0.5}]
