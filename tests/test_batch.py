@@ -9,8 +9,6 @@ import stat
 import subprocess
 import sys
 import time
-import zipfile
-from pathlib import Path
 
 import pytest
 import yaml

@@ -14,7 +14,7 @@ import zipfile
 
 import pytest
 
-from autograder.grading.intake import (Allowlist, IntakeError, Limits, fingerprint,
+from autograder.grading.intake import (Allowlist, IntakeError, fingerprint,
                                        read_submission)
 from grading import SUBMITTED, make_submission
 from helpers import SOLUTIONS

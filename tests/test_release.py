@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from grading import SUBMITTED, collect, load_results
+from grading import SUBMITTED, load_results
 from helpers import KIT, SOLUTIONS, run, solution_lines
 from test_written import normalize_words, solution_windows
 

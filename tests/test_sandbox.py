@@ -1,9 +1,7 @@
 """The sandbox itself: seccomp, host-wide uid claims, control groups, CPU accounting, signals."""
 import os
-import platform
 import re
 import signal
-import socket
 import subprocess
 import sys
 import textwrap

@@ -1,6 +1,5 @@
 """`autograder similarity`: a disguised copy ranks first, independent work and the
 untouched stubs do not, and a submission that cannot be read is reported."""
-import argparse
 import ast
 import csv
 import io

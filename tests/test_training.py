@@ -1,5 +1,4 @@
 """The training driver, and the reference models' accuracy on real MNIST."""
-import os
 import shutil
 import sys
 import warnings

@@ -113,7 +113,7 @@ def test_every_visible_test_fails_on_the_stubs_with_not_implemented(runs, runner
         assert re.fullmatch(rf'{len(outcomes)} failed in [\d.]+s', summary), summary
     else:
         assert 'ImportError' not in result.stderr and 'ModuleNotFoundError' not in result.stderr
-        assert re.search(rf'FAILED \((failures=\d+, )?errors=\d+\)|FAILED \(failures=\d+\)',
+        assert re.search(r'FAILED \((failures=\d+, )?errors=\d+\)|FAILED \(failures=\d+\)',
                          result.stderr)
 
 

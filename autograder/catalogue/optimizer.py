@@ -12,7 +12,6 @@ compared (a) without regularization (reg = 0: every parameter moves by
 optimizer's own apply_regularization implies. A wrong apply_regularization
 costs only the regularization test.
 """
-import numpy as np
 
 from . import schema as s
 from .kind import OPTIMIZER, Kind, close, mismatch

@@ -595,6 +595,7 @@ def run(args):
             print(f"  not compared: {e.id} ({e.status}: {shown('; '.join(e.problems), 300)})")
         for e in result.entries:
             if e.runtime_code:
-                print(f"  builds code at run time: {e.id} ({shown(', '.join(e.runtime_code), 200)})")
+                uses = shown(', '.join(e.runtime_code), 200)
+                print(f"  builds code at run time: {e.id} ({uses})")
         print(f"report: {written['html']}")
     return 0
