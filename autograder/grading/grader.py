@@ -164,7 +164,8 @@ class Grader:
             extra['judge_errors'] = outcome.judge_errors
         return self._write(out_dir, document, submission_path, submission.digest, status,
                            stages, start, protections=protections.lines(), report_start=mark,
-                           cpu={r.id: round(r.cpu, 3) for r in outcome.results}, **extra)
+                           cpu={r.id: round(r.cpu, 3) for r in outcome.results},
+                           peak_memory=outcome.peak_memory, **extra)
 
     def _write(self, out_dir, document, submission_path, digest, status, stages, start,
                protections=(), report_start=None, **extra):

@@ -58,6 +58,7 @@ class Outcome:
     not_graded: list = field(default_factory=list)   # 'test id: reason'
     judge_errors: list = field(default_factory=list)  # tracebacks for the instructor
     stages: dict = field(default_factory=dict)
+    peak_memory: dict = field(default_factory=dict)   # stage -> bytes (control group's peak)
 
 
 class Judge:
@@ -190,6 +191,10 @@ class Judge:
         return outcome
 
     def _judge(self, test, outcomes, ref, outcome):
+        peaks = [o.peak_memory for o in outcomes if o.peak_memory]
+        if peaks:
+            outcome.peak_memory[test.stage] = max(outcome.peak_memory.get(test.stage, 0),
+                                                  max(peaks))
         seconds = sum(o.seconds for o in outcomes)
         cpu = sum(o.cpu for o in outcomes)
         answers = [o.answer for o in outcomes]

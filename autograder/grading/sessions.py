@@ -39,11 +39,12 @@ class Job:
 
 @dataclass
 class Outcome:
-    """The answer to one Job and what it cost."""
+    """The answer to one Job and what it cost (peak_memory: of the run that answered it)."""
     answer: Answer
     seconds: float = 0.0
     cpu: float = 0.0
     retries: int = 0
+    peak_memory: object = None
 
 
 def probe_command(script, request_files, package, env=None):
@@ -119,7 +120,8 @@ def run_jobs(sandbox, script, jobs, package, mounts=(), env=None):
         for k in range(answered):
             usage = result.usage[2 * k + 1]
             outcomes[done + k] = Outcome(decode(result.frames[2 * k + 1], todo[k].answer_bytes),
-                                         usage.wall, usage.cpu, retries.get(done + k, 0))
+                                         usage.wall, usage.cpu, retries.get(done + k, 0),
+                                         result.peak_memory)
         done += answered
         if done >= len(jobs):
             break
@@ -134,7 +136,8 @@ def run_jobs(sandbox, script, jobs, package, mounts=(), env=None):
             continue
         last = result.usage[-1] if result.usage else None
         outcomes[done] = Outcome(answer, last.wall if last else result.seconds,
-                                 last.cpu if last else 0.0, retries.get(done, 0))
+                                 last.cpu if last else 0.0, retries.get(done, 0),
+                                 result.peak_memory)
         done += 1
         idle_in_a_row = idle_in_a_row + 1 if result.limit == 'idle' else 0
         if idle_in_a_row >= 2:
