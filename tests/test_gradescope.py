@@ -33,13 +33,21 @@ def autograder_root(tmp_path_factory):
     for script in ('setup.sh', 'run_autograder'):
         shutil.copy(root / 'source' / script, root / script)
         os.chmod(root / script, 0o755)
-    # --system-site-packages: reuse this machine's numpy instead of downloading it again.
+    # As in a fresh image: setup.sh makes a clean venv (none of this machine's
+    # site packages) and installs the kit into it from the package index; pip's
+    # wheel cache keeps that to seconds after the first time.
     setup = subprocess.run(['bash', str(root / 'setup.sh')], capture_output=True, text=True,
-                           env=dict(os.environ, AUTOGRADER_ROOT=str(root),
-                                    AUTOGRADER_VENV_FLAGS='--system-site-packages'),
-                           timeout=1200)
+                           env=dict(os.environ, AUTOGRADER_ROOT=str(root)), timeout=1200)
     assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
     assert 'reference solution 100.0/100.0, autograder ready' in setup.stdout
+    venv_python = root / 'venv' / 'bin' / 'python'
+    isolated = subprocess.run(
+        [str(venv_python), '-c', 'import sys, numpy; '
+         'print(sys.prefix != sys.base_prefix, numpy.__file__.startswith(sys.prefix))'],
+        capture_output=True, text=True, timeout=120)
+    assert isolated.stdout.split() == ['True', 'True'], isolated.stdout + isolated.stderr
+    config = (root / 'venv' / 'pyvenv.cfg').read_text()
+    assert 'include-system-site-packages = false' in config, config
     return root
 
 
