@@ -9,7 +9,6 @@ minutes a system, as root): KIT_FRESH_SUITES="bookworm bullseye" runs it here.
 """
 import os
 import re
-import subprocess
 
 import pytest
 
@@ -42,8 +41,9 @@ def test_test_command_runs_pytest_in_that_venv():
 
 def test_readme_names_what_to_install_first_and_the_venv_is_ignored():
     assert readme('packages') == 'python3-venv'
-    ignored = subprocess.run(['git', 'check-ignore', '-q', '.venv/bin/python'], cwd=KIT)
-    assert ignored.returncode == 0, ".venv/ must be git-ignored"
+    # Read .gitignore itself: the kit may be an unpacked copy, with no git at hand.
+    patterns = (KIT / '.gitignore').read_text().split()
+    assert {'/.venv/', '.venv/', '/.venv', '.venv'} & set(patterns), ".venv/ must be git-ignored"
 
 
 def test_ci_runs_the_readme_commands_verbatim():
