@@ -70,6 +70,14 @@ PY
   fi
 }
 
+if [ -n "$source_dir" ] && [ -e "$source_dir" ] && [ ! -d "$source_dir" ]; then
+  hint=
+  case $(basename "$source_dir") in
+    *-ubyte.gz) hint=" (for this file, that is: --source '$(dirname "$source_dir")')" ;;
+  esac
+  fail "--source wants a folder that holds the four .gz files; '$source_dir' is a file$hint"
+  exit 2
+fi
 if [ -n "$source_dir" ] && [ ! -d "$source_dir" ]; then
   fail "source folder '$source_dir' does not exist"; exit 1
 fi
@@ -78,6 +86,7 @@ tmp=$(mktemp -d "$dest/.get_data.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 status=0
+offline=0  # some file had every mirror unreachable
 while read -r name want; do
   final=$dest/$name
   if [ -f "$final" ] && [ "$(sha256_of "$final")" = "$want" ]; then
@@ -99,11 +108,13 @@ while read -r name want; do
   else
     origin=
     reasons=
+    reached=0
     for mirror in ${MNIST_MIRRORS:-$MIRRORS_DEFAULT}; do
       rm -f "$part"
       if ! download "${mirror%/}/$name" "$part"; then
         reasons="$reasons; $mirror: unreachable or refused"; continue
       fi
+      reached=1
       got=$(sha256_of "$part")
       if [ "$got" != "$want" ]; then
         reasons="$reasons; $mirror: checksum mismatch (truncated or corrupt)"; continue
@@ -111,7 +122,9 @@ while read -r name want; do
       origin=$mirror; break
     done
     if [ -z "$origin" ]; then
-      fail "$name: no mirror gave a verified copy (${reasons#; })"; status=1; continue
+      fail "$name: no mirror gave a verified copy (${reasons#; })"; status=1
+      [ "$reached" = 1 ] || offline=1
+      continue
     fi
   fi
   # Verified in the same folder: the rename is atomic.
@@ -121,5 +134,10 @@ done <<EOF
 $FILES
 EOF
 
+if [ "$offline" = 1 ]; then
+  fail "no mirror could be reached: offline, or behind a firewall? Get the four files" \
+       "some other way (your course's page, a USB stick, a machine that is online) into" \
+       "one folder, then run: $0 --source DIR"
+fi
 if [ "$status" = 0 ]; then say "MNIST is ready in $dest"; fi
 exit "$status"

@@ -115,5 +115,9 @@ def load_config(path):
     try:
         config = yaml.safe_load(path.read_text())
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+        # One line: the file, the line and column of the problem, and what it is.
+        mark = getattr(err, 'problem_mark', None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(err, 'problem', None) or ' '.join(str(err).split())
+        raise ConfigError(f"{where}: not valid YAML: {problem}") from None
     return validate_config(config, str(path))

@@ -4,12 +4,19 @@ MNIST comes from the four official gzip IDX files that `get_data.sh` fetches.
 They are looked for in $MNIST_DIR if set, else in `data/mnist` beside this
 package folder. The first load decodes them (about a second) and keeps a decoded
 copy in `<data dir>/cache/`; later loads read that copy.
+
+Training and evaluation run with one BLAS thread per process unless told
+otherwise (the `blas_threads` argument, or the environment variable
+HW1_BLAS_THREADS): see limit_blas_threads.
 """
+import contextlib
 import gzip
 import json
 import os
 import sys
 import tempfile
+import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +30,17 @@ MNIST_FILES = {
 # the number of dimensions.
 _IDX_MAGIC = {3: 0x00000803, 1: 0x00000801}
 _CACHE_FORMAT = 1
+# What `./get_data.sh` does about a damaged file, for the error messages.
+_REFETCH = ("run ./get_data.sh from the kit's top folder: it checks every file's "
+            "SHA-256 and fetches a fresh copy of any that fails")
+
+
+class DataError(ValueError):
+    """An MNIST file that cannot be decoded (corrupt, truncated, not MNIST)."""
+
+
+class DataNotFoundError(FileNotFoundError):
+    """The MNIST folder or one of its files is missing."""
 
 
 def mnist_dir():
@@ -44,26 +62,32 @@ def read_idx(path, ndim):
         array: uint8, shape (N, rows, cols) for images or (N,) for labels.
 
     Raises:
-        ValueError: the file is not an IDX file of `ndim` unsigned-byte
+        DataError (a ValueError): the file is not valid gzip (a flipped byte, a
+            truncated download), not an IDX file of `ndim` unsigned-byte
             dimensions, or its payload is shorter or longer than its header says.
     """
     try:
         with gzip.open(path, 'rb') as f:
             raw = f.read()
-    except (OSError, EOFError) as err:
-        raise ValueError(f"{path}: not a readable gzip file ({err}); "
-                         f"run get_data.sh again") from None
+    except (zlib.error, gzip.BadGzipFile, EOFError, OSError) as err:
+        # zlib.error: a damaged deflate stream; BadGzipFile: a bad header or
+        # CRC; EOFError: a truncated file; OSError: unreadable.
+        kind = type(err).__name__ if type(err).__module__ == 'builtins' else \
+            f"{type(err).__module__}.{type(err).__name__}"
+        raise DataError(f"{path}: corrupt MNIST file, not a readable gzip file "
+                        f"({kind}: {err}); {_REFETCH}") from None
     header = 4 * (1 + ndim)
     if len(raw) < header:
-        raise ValueError(f"{path}: {len(raw)} bytes, too short for an IDX header")
+        raise DataError(f"{path}: {len(raw)} bytes, too short for an IDX header; {_REFETCH}")
     magic = int.from_bytes(raw[:4], 'big')
     if magic != _IDX_MAGIC[ndim]:
-        raise ValueError(f"{path}: magic number {magic:#010x}, expected "
-                         f"{_IDX_MAGIC[ndim]:#010x} ({ndim}-d unsigned bytes)")
+        raise DataError(f"{path}: magic number {magic:#010x}, expected "
+                        f"{_IDX_MAGIC[ndim]:#010x} ({ndim}-d unsigned bytes); {_REFETCH}")
     shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], 'big') for i in range(ndim))
     expected = header + int(np.prod(shape))
     if len(raw) != expected:
-        raise ValueError(f"{path}: {len(raw)} bytes, header {shape} implies {expected}")
+        raise DataError(f"{path}: {len(raw)} bytes, header {shape} implies {expected}; "
+                        f"{_REFETCH}")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
@@ -72,7 +96,7 @@ def _decode(paths, split):
     images = read_idx(paths[0], 3)
     labels = read_idx(paths[1], 1)
     if len(images) != len(labels):
-        raise ValueError(f"{paths[0].parent}: {len(images)} {split} images "
+        raise DataError(f"{paths[0].parent}: {len(images)} {split} images "
                          f"but {len(labels)} labels")
     pixels = images.reshape(len(images), -1)
     data = np.empty(pixels.shape, dtype=np.float32)
@@ -109,14 +133,16 @@ def load_mnist(split):
         labels: (N,) int64, digits 0-9.
 
     Raises:
-        FileNotFoundError: the data folder or a file is missing (run get_data.sh).
-        ValueError: a file is corrupt, or images and labels disagree in number.
+        DataNotFoundError (a FileNotFoundError): the data folder or a file is
+            missing (run get_data.sh).
+        DataError (a ValueError): a file is corrupt, or images and labels
+            disagree in number.
     """
     folder = mnist_dir()
     paths = [folder / name for name in MNIST_FILES[split]]
     missing = [p.name for p in paths if not p.is_file()]
     if missing:
-        raise FileNotFoundError(
+        raise DataNotFoundError(
             f"MNIST {split} data not found in {folder} (missing {', '.join(missing)}). "
             f"Run ./get_data.sh from the kit's top folder, or set MNIST_DIR to the "
             f"folder that holds the .gz files.")
@@ -218,6 +244,64 @@ def _progress(batches, desc, enabled):
     return tqdm(batches, desc=desc, leave=False)
 
 
+# BLAS threads of training and evaluation. Products of a 64 x 784 batch by a
+# 784 x 128 matrix gain little from a second thread on an idle machine, and on
+# a busy one competing threads are ruinous: on 2 cores under load, an epoch
+# took 28-50 s with 2 OpenBLAS threads against 1.7-2.4 s with 1.
+BLAS_THREADS_ENV = 'HW1_BLAS_THREADS'
+DEFAULT_BLAS_THREADS = 1
+_warned_no_threadpoolctl = False
+
+
+def blas_threads(threads=None):
+    """The number of BLAS threads training uses.
+
+    Args:
+        threads: an int >= 1; 0 for no limit (the BLAS library's own default,
+            usually one thread per core); None for $HW1_BLAS_THREADS, or 1 when
+            that is unset or empty.
+
+    Raises:
+        ValueError: `threads` or $HW1_BLAS_THREADS is not an integer >= 0.
+    """
+    where = 'blas_threads'
+    if threads is None:
+        value = os.environ.get(BLAS_THREADS_ENV, '').strip()
+        if not value:
+            return DEFAULT_BLAS_THREADS
+        where = BLAS_THREADS_ENV
+        try:
+            threads = int(value)
+        except ValueError:
+            threads = value
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 0:
+        raise ValueError(f"{where}={threads!r}: expected a number of BLAS threads "
+                         f"(1, 2, ...), or 0 for the BLAS library's default")
+    return int(threads)
+
+
+def limit_blas_threads(threads=None):
+    """A context manager inside which BLAS uses blas_threads(threads) threads.
+
+    It works through threadpoolctl, imported here and only here; without it a
+    warning is shown once and nothing is limited.
+    """
+    global _warned_no_threadpoolctl
+    count = blas_threads(threads)
+    if count == 0:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        if not _warned_no_threadpoolctl:
+            _warned_no_threadpoolctl = True
+            warnings.warn("threadpoolctl is not installed, so training runs with the BLAS "
+                          "library's default threads, which is much slower on a busy "
+                          "machine: pip install threadpoolctl", RuntimeWarning, stacklevel=3)
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=count, user_api='blas')
+
+
 def use_data_precision(model, X):
     """Convert the model's weights to the floating dtype of the data X, in place.
 
@@ -232,7 +316,8 @@ def use_data_precision(model, X):
         model.weights[name] = np.asarray(weight).astype(dtype, copy=False)
 
 
-def train(epoch, batched_train_data, batched_train_label, model, optimizer, debug=True):
+def train(epoch, batched_train_data, batched_train_label, model, optimizer, debug=True,
+          blas_threads=None):
     """One epoch of training: a forward pass and an optimizer step per batch.
 
     Args:
@@ -242,6 +327,8 @@ def train(epoch, batched_train_data, batched_train_label, model, optimizer, debu
         model: a model with forward(X, y, mode='train').
         optimizer: an optimizer with update(model).
         debug: show a progress bar when running interactively.
+        blas_threads: BLAS threads to use; None for $HW1_BLAS_THREADS, else 1
+            (see limit_blas_threads).
 
     The model's weights are first converted to the data's precision
     (use_data_precision): float32 for MNIST.
@@ -257,17 +344,20 @@ def train(epoch, batched_train_data, batched_train_label, model, optimizer, debu
     if len(batched_train_data):
         use_data_precision(model, batched_train_data[0])
     batches = zip(batched_train_data, batched_train_label)
-    for X, y in _progress(batches, f"epoch {epoch}", debug):
-        loss, accuracy = model.forward(X, y, mode='train')
-        optimizer.update(model)
-        total_loss += loss
-        hits += accuracy * len(y)
-        seen += len(y)
+    with limit_blas_threads(blas_threads):
+        for X, y in _progress(batches, f"epoch {epoch}", debug):
+            loss, accuracy = model.forward(X, y, mode='train')
+            optimizer.update(model)
+            total_loss += loss
+            hits += accuracy * len(y)
+            seen += len(y)
     return total_loss / max(len(batched_train_data), 1), hits / max(seen, 1)
 
 
-def evaluate(batched_test_data, batched_test_label, model, debug=True):
+def evaluate(batched_test_data, batched_test_label, model, debug=True, blas_threads=None):
     """Loss and accuracy of `model` on batched data, without updating it.
+
+    debug and blas_threads are as in train().
 
     Returns:
         loss: float, the mean of the batches' losses.
@@ -277,11 +367,12 @@ def evaluate(batched_test_data, batched_test_label, model, debug=True):
     hits = 0.0
     seen = 0
     batches = zip(batched_test_data, batched_test_label)
-    for X, y in _progress(batches, "evaluate", debug):
-        loss, accuracy = model.forward(X, y, mode='valid')
-        total_loss += loss
-        hits += accuracy * len(y)
-        seen += len(y)
+    with limit_blas_threads(blas_threads):
+        for X, y in _progress(batches, "evaluate", debug):
+            loss, accuracy = model.forward(X, y, mode='valid')
+            total_loss += loss
+            hits += accuracy * len(y)
+            seen += len(y)
     return total_loss / max(len(batched_test_data), 1), hits / max(seen, 1)
 
 

@@ -7,8 +7,12 @@ import yaml
 
 from helpers import KIT, SOLUTIONS
 
-SUBMITTED = [line.strip() for line in (SOLUTIONS / 'submission_files.txt').read_text().splitlines()
-             if line.strip() and not line.startswith('#') and '*' not in line]
+def _required():
+    from autograder.grading.intake import Allowlist
+    return list(Allowlist.read(SOLUTIONS / 'submission_files.txt').required)
+
+
+SUBMITTED = _required()
 
 
 def inject(text, function, code):
@@ -69,15 +73,15 @@ def collect(folder, out_zip):
                           cwd=folder, capture_output=True, text=True, timeout=120)
 
 
-def quick_rubric(tmp_path, timeout=6, keep=('plot_curves', 'data.split')):
-    """The real rubric with time limits capped (attack tests hit the limits).
+def quick_rubric(tmp_path, cpu=4, keep=('plot_curves', 'data.split')):
+    """The real rubric with CPU budgets capped (attack tests hit the limits sooner).
 
-    The tests in `keep` (which start matplotlib or decode MNIST) keep theirs.
+    The tests in `keep` (which start matplotlib or parse the CSV layout) keep theirs.
     """
     raw = yaml.safe_load((KIT / 'autograder' / 'rubric.yaml').read_text())
     for test_id, settings in raw['tests'].items():
         if test_id not in keep:
-            settings['timeout'] = min(settings.get('timeout', 20), timeout)
+            settings['cpu_seconds'] = min(settings['cpu_seconds'], cpu)
     path = Path(tmp_path) / 'rubric.yaml'
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path

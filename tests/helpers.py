@@ -31,7 +31,7 @@ def run(cmd, cwd=KIT, env=None, timeout=600, check=False):
 
 def solution_lines():
     """(relative path, stripped line) of every code line inside a solution region."""
-    from autograder.stubs import solution_regions
+    from autograder.authoring.stubs import solution_regions
 
     for path in sorted(SOLUTIONS.rglob('*.py')):
         text = path.read_text()

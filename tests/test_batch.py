@@ -1,44 +1,50 @@
-"""Grading a whole class: -j 2, every gradebook row checked, kill and resume."""
+"""Grading a whole class: -j 2, every gradebook row checked, Ctrl-C and resume, hostile names."""
 import csv
+import fnmatch
 import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
+import zipfile
+from pathlib import Path
 
 import pytest
+import yaml
 
-from autograder.batch import NBGRADER_COLUMNS
-from autograder.sandbox import usable_cores
+from autograder.course.discover import discover, folder_names
+from autograder.course.gradebook import NBGRADER_COLUMNS
+from autograder.course.late import Policy, timing
 from grading import collect, make_submission, quick_rubric
-from helpers import STUDENT
+from helpers import KIT, STUDENT
 
 pytestmark = pytest.mark.usefixtures('mnist')
-# Everything but the two accuracy trainings (graded in test_grading.py): the
-# class test is about the batch machinery, and 30 trainings would cost minutes.
+# Everything but the accuracy trainings and the split (graded in test_grading.py):
+# the class test is about the batch machinery.
 ONLY = ['activations.*', 'softmax.*', 'loss.*', 'metrics.*', 'regularization', 'sgd.*',
-        'data.*', 'batching.*', 'plot_curves', 'softmax_regression.*', 'two_layer.*']
+        'batching.*', 'softmax_regression.*', 'two_layer.*']
 BASE = 'models/_base_network.py'
 BUGS = {  # name -> (changes, the tests it breaks)
     'no_batch_mean': ({'models/two_layer_nn.py': [('        dZ2 /= n\n', '')]},
-                      {'two_layer.gradients', 'two_layer.large_logits'}),
+                      {'two_layer.gradients'}),
     'reg_bias': ({'optimizer/_base_optimizer.py': [("if name.startswith('W'):", "if True:")]},
-                 {'regularization', 'sgd.step'}),
+                 {'regularization'}),
     'unstable': ({BASE: [('np.exp(scores - scores.max(axis=1, keepdims=True))', 'np.exp(scores)')]},
-                 {'softmax.stability', 'softmax_regression.large_logits', 'two_layer.large_logits'}),
+                 {'softmax.stability'}),
     'last_batch': ({'utils.py': [('starts = range(0, len(data), batch_size)',
                                   'starts = range(0, len(data) - batch_size + 1, batch_size)')]},
                    {'batching.partial_batch'}),
-    'split': ({'utils.py': [('n_train = len(images) * 4 // 5', 'n_train = 50000')]}, {'data.split'}),
     'relu_dev': ({BASE: [('out = (X > 0).astype(X.dtype)', 'out = (X >= 0).astype(X.dtype)')]},
                  {'activations.relu_dev'}),
     'sgd_no_reg': ({'optimizer/sgd.py': [('        self.apply_regularization(model)\n', '')]},
                    {'sgd.step'}),
-    'two_bugs': ({'utils.py': [('n_train = len(images) * 4 // 5', 'n_train = 50000')],
+    'two_bugs': ({'utils.py': [('starts = range(0, len(data), batch_size)',
+                                'starts = range(0, len(data) - batch_size + 1, batch_size)')],
                   'optimizer/_base_optimizer.py': [("if name.startswith('W'):", "if True:")]},
-                 {'data.split', 'regularization', 'sgd.step'}),
+                 {'batching.partial_batch', 'regularization'}),
 }
 ATTACKS = {  # name -> code put at the top of sigmoid_dev, which only its own test calls
     'exits': 'import sys; sys.exit(3)',
@@ -50,22 +56,20 @@ ATTACKS = {  # name -> code put at the top of sigmoid_dev, which only its own te
 
 @pytest.fixture(scope='module')
 def rubric(tmp_path_factory):
-    return quick_rubric(tmp_path_factory.mktemp('rubric'), timeout=5)
+    return quick_rubric(tmp_path_factory.mktemp('rubric'), cpu=4)
 
 
 @pytest.fixture(scope='module')
 def points(rubric):
-    import yaml
     tests = yaml.safe_load(rubric.read_text())['tests']
-    import fnmatch
     return {t: float(v['points']) for t, v in tests.items()
             if any(fnmatch.fnmatchcase(t, p) for p in ONLY)}
 
 
 @pytest.fixture(scope='module')
 def classroom(tmp_path_factory):
-    """30+ submissions and, per student id, the set of tests expected to fail
-    (None: no score expected, with the status the batch must report)."""
+    """30+ submissions and, per student id, the tests expected to fail (a tuple: no
+    score expected, with the status the batch must report)."""
     root = tmp_path_factory.mktemp('class')
     subs, work = root / 'submissions', root / 'work'
     subs.mkdir()
@@ -79,7 +83,7 @@ def classroom(tmp_path_factory):
         else:
             shutil.copytree(folder, subs / student)
 
-    for i in range(12):
+    for i in range(13):
         student = f'correct{i:02d}'
         add(student, {'utils.py': [('"""Data loading', f'"""Student {i}. Data loading')]},
             as_zip=i % 3 != 0)
@@ -97,38 +101,42 @@ def classroom(tmp_path_factory):
                                      'two_layer.large_logits'}
     add('syntax_error', {'models/softmax_regression.py': [('def forward(', 'def forward((')]},
         as_zip=False)
+    # Each module is imported on its own: only the tests of the broken file fail.
     expected['syntax_error'] = {'softmax_regression.loss', 'softmax_regression.gradients',
-                                'softmax_regression.large_logits', 'activations.sigmoid',
-                                'activations.sigmoid_dev', 'activations.relu',
-                                'activations.relu_dev', 'softmax.values', 'softmax.stability',
-                                'loss.cross_entropy', 'loss.zero_probability',
-                                'metrics.accuracy', 'two_layer.loss', 'two_layer.gradients',
-                                'two_layer.large_logits'}
+                                'softmax_regression.large_logits'}
     add('dup')  # dup.zip and dup/ : the same student twice
     add('dup_folder', as_zip=False)
     os.rename(subs / 'dup_folder', subs / 'dup')
     expected['dup'] = ('duplicate', None)
     (subs / 'corrupt.zip').write_bytes(b'PK\x03\x04 this is not a zip')
-    expected['corrupt'] = 'refused'
-    (subs / 'readme.txt').write_text('not a submission')
-    expected['readme'] = ('unreadable', None)
+    expected['corrupt'] = 'unreadable'
+    add('carol')
+    (subs / 'carol.txt').write_text('a stray note beside carol.zip')  # never shadows carol
+    expected['carol'] = set()
     assert len(expected) >= 30
     return subs, expected
 
 
-def run_batch(subs, out, rubric, *extra):
-    return subprocess.run([sys.executable, '-m', 'autograder', 'grade', str(subs), '--out',
-                           str(out), '-j', '2', '--rubric', str(rubric), '-q',
-                           *sum([['--only', p] for p in ONLY], []), *extra],
-                          capture_output=True, text=True, timeout=1800)
+def batch_cmd(subs, out, rubric, *extra, jobs=2):
+    return [sys.executable, '-m', 'autograder', 'batch', str(subs), '--out', str(out), '-j',
+            str(jobs), '--rubric', str(rubric), '-q', *sum([['--only', p] for p in ONLY], []),
+            *extra]
+
+
+def run_batch(subs, out, rubric, *extra, jobs=2):
+    return subprocess.run(batch_cmd(subs, out, rubric, *extra, jobs=jobs), capture_output=True,
+                          text=True, timeout=1800, cwd=KIT)
+
+
+def read_gradebook(out):
+    with open(out / 'gradebook.csv', newline='') as f:
+        reader = csv.DictReader(f)
+        return reader.fieldnames, {row['student_id']: row for row in reader}
 
 
 def check_gradebook(out, expected, points):
-    with open(out / 'gradebook.csv', newline='') as f:
-        reader = csv.DictReader(f)
-        assert reader.fieldnames[:11] == NBGRADER_COLUMNS
-        assert reader.fieldnames[-1] == 'note'
-        rows = {row['student_id']: row for row in reader}
+    fields, rows = read_gradebook(out)
+    assert fields[:11] == NBGRADER_COLUMNS and fields[-1] == 'note'
     assert sorted(rows) == sorted(expected)
     total = sum(points.values())
     for student, failing in expected.items():
@@ -138,8 +146,9 @@ def check_gradebook(out, expected, points):
             status, _ = failing
             assert row['score'] == '' and row['note'].startswith(status), (student, row)
             continue
-        if failing == 'refused':
-            assert float(row['score']) == 0 and row['note'] == '', (student, row)
+        if failing == 'unreadable':
+            assert float(row['score']) == 0 and row['note'].startswith('unreadable: '), row
+            assert 'not a readable zip' in row['note'], row
             continue
         failing = set(points) if failing == 'all' else failing
         for test, worth in points.items():
@@ -148,83 +157,227 @@ def check_gradebook(out, expected, points):
         assert row['note'] == '' and row['timestamp'], (student, row)
 
 
-def test_class_batch_resumes_after_a_kill(classroom, rubric, points, tmp_path):
+def wait_for_results(folder, count, process, seconds=900):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        done = [p for p in folder.glob('*') if not p.name.startswith('.')] \
+            if folder.exists() else []
+        if len(done) >= count:
+            return done
+        time.sleep(0.1)
+    raise AssertionError(f"{count} results never appeared")
+
+
+def test_class_batch_stops_on_ctrl_c_and_resumes(classroom, rubric, points, tmp_path):
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) after 8 results:
+    what is queued is cancelled, what runs ends, the gradebook covers what finished, exit
+    130; the same command then finishes the class and grades nothing twice."""
     subs, expected = classroom
     out = tmp_path / 'out'
-    cmd = [sys.executable, '-m', 'autograder', 'grade', str(subs), '--out', str(out), '-j', '2',
-           '--rubric', str(rubric), '-q', *sum([['--only', p] for p in ONLY], [])]
-    process = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(batch_cmd(subs, out, rubric), cwd=KIT,
+                               start_new_session=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
     published = out / 'submissions'
-    deadline = time.monotonic() + 900
-    while time.monotonic() < deadline and process.poll() is None:
-        done = [p for p in published.glob('*') if not p.name.startswith('.')] \
-            if published.exists() else []
-        if len(done) >= 8:
-            break
-        time.sleep(0.2)
-    assert process.poll() is None, "the batch finished before it could be interrupted"
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    wait_for_results(published, 8, process)
+    os.killpg(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert 'Resume with the same command' in stderr
+    batch = json.loads((out / 'batch.json').read_text())
+    assert batch['interrupted'] == 'SIGINT'
+    statuses = {s['id']: s['status'] for s in batch['students']}
+    assert 'interrupted' in statuses.values()
+    _, rows = read_gradebook(out)  # written for what finished
+    finished = [s for s, st in statuses.items() if st == 'graded']
+    assert finished and all(rows[s]['score'] != '' for s in finished if s in rows)
+    assert not list(published.glob('.tmp-*')) and not list(published.glob('.old-*'))
+    table = subprocess.run(['ps', '-ww', '-eo', 'ppid=,args='], capture_output=True,
+                           text=True).stdout
+    assert not [line for line in table.splitlines()
+                if line.split()[0] == str(process.pid)], "a worker outlived the batch"
     before = {p.name: (p / 'summary.json').stat().st_mtime_ns
               for p in published.glob('*') if not p.name.startswith('.')}
-    assert 8 <= len(before) < 30 and not (out / 'gradebook.csv').exists()
 
     result = run_batch(subs, out, rubric)
     assert result.returncode == 0, result.stderr
     batch = json.loads((out / 'batch.json').read_text())
     statuses = {s['folder']: s['status'] for s in batch['students']}
-    for name, mtime in before.items():  # graded before the kill: kept, not graded again
+    for name, mtime in before.items():  # graded before the stop: kept, not graded again
         assert (published / name / 'summary.json').stat().st_mtime_ns == mtime
-        assert statuses[name] in ('skipped', 'duplicate'), (name, statuses[name])
+        assert statuses[name] in ('skipped', 'duplicate', 'unreadable'), (name, statuses[name])
     assert not list(published.glob('.tmp-*')) and not list(published.glob('.old-*'))
     check_gradebook(out, expected, points)
     assert 'dup: 2 submissions (dup, dup.zip); none counts until one is removed' \
         in batch['problems']
-    assert 'readme.txt: not a .zip file or a folder' in batch['problems']
+    assert 'carol.txt: not a .zip file or a folder, not graded' in batch['problems']
     assert (out / 'report' / 'index.html').is_file()  # the class report of the batch
     for folder in published.iterdir():
         document = json.loads((folder / 'results.json').read_text())
         assert isinstance(document['score'], (int, float))
 
-    # A third run grades nothing; --force grades one student again.
+    # A third run grades nothing; --student grades one student again, the rest kept.
     again = run_batch(subs, out, rubric)
     assert again.returncode == 0
     statuses = [s['status'] for s in json.loads((out / 'batch.json').read_text())['students']]
     assert 'graded' not in statuses
+    one = run_batch(subs, out, rubric, '--student', 'bug_reg_bias')
+    assert one.returncode == 0, one.stderr
+    batch = json.loads((out / 'batch.json').read_text())
+    statuses = {s['id']: s['status'] for s in batch['students']}
+    assert statuses['bug_reg_bias'] == 'graded'
+    assert all(v in ('skipped', 'duplicate', 'unreadable') for k, v in statuses.items()
+               if k != 'bug_reg_bias')
+    check_gradebook(out, expected, points)
+    # One permission policy: files 0640, folders 0750 (staff in the group read everything).
+    for path in [out / 'batch.json', out / 'gradebook.csv', out / 'report' / 'index.html',
+                 published / 'carol' / 'results.json']:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640, path
+    for path in [out, published, published / 'carol', out / 'report']:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o750, path
 
 
-@pytest.mark.parametrize('jobs', [1, 2])
-def test_workers_never_oversubscribe_the_cores(tmp_path, jobs):
-    """The sandboxed code reports its BLAS thread settings through a test's feedback."""
+def test_progress_goes_to_a_log_one_line_per_submission(tmp_path):
+    folder = tmp_path / 'class'
+    for student in ('ann', 'ben'):
+        make_submission(folder / student)
+    result = subprocess.run([sys.executable, '-m', 'autograder', 'batch', str(folder), '--out',
+                             str(tmp_path / 'out'), '--only', 'softmax.values'],
+                            capture_output=True, text=True, timeout=300, cwd=KIT)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith('[')]
+    assert len(lines) == 2 and lines[0].startswith('[1/2] ') and '3/3' in lines[0]
+
+
+def test_a_worker_that_dies_costs_only_its_submission(tmp_path):
+    folder = tmp_path / 'class'
+    for student in ('ann', 'ben', 'cid', 'dan'):
+        make_submission(folder / student, attacks={
+            BASE: [('sigmoid', 'import time; time.sleep(2)')]} if student == 'ann' else None)
+    out = tmp_path / 'out'
+    process = subprocess.Popen([sys.executable, '-m', 'autograder', 'batch', str(folder), '--out',
+                                str(out), '-j', '1', '--only', 'activations.sigmoid', '-q'],
+                               cwd=KIT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # The worker is the batch's child that runs multiprocessing's spawn main; kill it
+    # while it grades ann (her sigmoid sleeps), once her temporary folder exists.
+    deadline, worker = time.monotonic() + 120, None
+    while time.monotonic() < deadline and not list(out.glob('submissions/.tmp-ann-*')):
+        time.sleep(0.05)
+    table = subprocess.run(['ps', '-ww', '-eo', 'pid=,ppid=,args='], capture_output=True,
+                           text=True).stdout
+    for line in table.splitlines():
+        pid, ppid, args = line.split(None, 2)
+        if int(ppid) == process.pid and '--multiprocessing-fork' in args:
+            worker = int(pid)
+    assert worker, table
+    os.kill(worker, signal.SIGKILL)
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr
+    batch = json.loads((out / 'batch.json').read_text())
+    statuses = {s['id']: (s['status'], s['reason']) for s in batch['students']}
+    assert statuses['ann'][0] == 'not graded' and 'worker died' in statuses['ann'][1]
+    assert all(statuses[s][0] == 'graded' for s in ('ben', 'cid', 'dan'))
+    _, rows = read_gradebook(out)
+    assert rows['ann']['score'] == '' and 'worker died' in rows['ann']['note']
+    again = subprocess.run([sys.executable, '-m', 'autograder', 'batch', str(folder), '--out',
+                            str(out), '--only', 'activations.sigmoid', '-q'], cwd=KIT,
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0
+    statuses = {s['id']: s['status'] for s in json.loads((out / 'batch.json').read_text())
+                ['students']}
+    assert statuses['ann'] == 'graded'  # picked up again
+
+
+def test_hostile_file_names_never_stop_the_batch_or_share_a_folder(tmp_path):
     folder = tmp_path / 'class'
     folder.mkdir()
-    report = ("raise RuntimeError('threads=' + ','.join(os.environ.get(v, '-') for v in "
-              "('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')))")
-    for student in ('ann', 'ben'):
-        make_submission(folder / student, attacks={BASE: [('sigmoid', f"import os\n{report}")]})
+    zipped = tmp_path / 'one.zip'
+    assert collect(make_submission(tmp_path / 'pkg'), zipped).returncode == 0
+    names = ['=HYPERLINK("evil")', '+SUM(A1)', '@cmd', 'bob?', 'bob_',
+             '\x1b[2Jclear', 'x' * 200]
+    hashed = folder_names(['bob?'])[0]
+    names.append(hashed)  # a crafted name equal to another student's folder
+    for name in names:
+        shutil.copy(zipped, folder / f'{name}.zip')
+    latin = os.path.join(os.fsencode(folder), b'caf\xe9.zip')
+    shutil.copy(zipped, os.fsdecode(latin))
     out = tmp_path / 'out'
-    done = subprocess.run([sys.executable, '-m', 'autograder', 'grade', str(folder), '--out',
-                           str(out), '-j', str(jobs), '--only', 'activations.sigmoid', '-q'],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    threads = max(1, usable_cores() // jobs)
-    for student in ('ann', 'ben'):
-        document = json.loads((out / 'submissions' / student / 'results.json').read_text())
-        assert f"threads={threads},{threads},{threads}" in document['tests'][0]['output']
+    result = subprocess.run([sys.executable, '-m', 'autograder', 'batch', str(folder), '--out',
+                             str(out), '--only', 'softmax.values', '-j', '2'], cwd=KIT,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert '\x1b' not in result.stdout + result.stderr
+    batch = json.loads((out / 'batch.json').read_text())
+    folders = [s['folder'] for s in batch['students']]
+    assert len(folders) == len(set(folders)) == len(names) + 1
+    assert all(s['status'] == 'graded' and s['score'] == 3 for s in batch['students'])
+    with open(out / 'gradebook.csv', newline='', encoding='utf-8') as f:
+        cells = [row[3] for row in csv.reader(f)][1:]
+    assert all(not c.startswith(('=', '+', '-', '@')) for c in cells), cells
+    assert any(c.startswith("'=HYPERLINK") for c in cells)
+    assert (out / 'report' / 'index.html').is_file()
 
 
-def test_usable_cores_follow_a_cgroup_cpu_quota(tmp_path):
-    affinity = len(os.sched_getaffinity(0))
-    assert usable_cores(tmp_path) == affinity  # no cgroup files: the affinity
-    (tmp_path / 'cpu.max').write_text('50000 100000\n')  # half a CPU (cgroup v2)
-    assert usable_cores(tmp_path) == 1
-    (tmp_path / 'cpu.max').write_text('max 100000\n')
-    assert usable_cores(tmp_path) == affinity
-    (tmp_path / 'cpu.max').unlink()
-    (tmp_path / 'cpu').mkdir()  # cgroup v1
-    (tmp_path / 'cpu' / 'cpu.cfs_quota_us').write_text('150000\n')
-    (tmp_path / 'cpu' / 'cpu.cfs_period_us').write_text('100000\n')
-    assert usable_cores(tmp_path) == min(affinity, 2)
-    (tmp_path / 'cpu' / 'cpu.cfs_quota_us').write_text('-1\n')
-    assert usable_cores(tmp_path) == affinity
+def test_out_inside_the_submissions_folder_and_out_naming_a_file(tmp_path):
+    folder = tmp_path / 'class'
+    make_submission(folder / 'ann')
+    first = subprocess.run([sys.executable, '-m', 'autograder', 'batch', str(folder), '--out',
+                            str(folder / 'grades'), '--only', 'softmax.values', '-q'], cwd=KIT,
+                           capture_output=True, text=True, timeout=300)
+    second = subprocess.run([sys.executable, '-m', 'autograder', 'batch', str(folder), '--out',
+                             str(folder / 'grades'), '--only', 'softmax.values', '-q'], cwd=KIT,
+                            capture_output=True, text=True, timeout=300)
+    assert first.returncode == second.returncode == 0
+    batch = json.loads((folder / 'grades' / 'batch.json').read_text())
+    assert [s['id'] for s in batch['students']] == ['ann']
+    assert "grades: the batch's output folder, not a submission" in batch['problems']
+    (tmp_path / 'file').write_text('x')
+    bad = subprocess.run([sys.executable, '-m', 'autograder', 'batch', str(folder), '--out',
+                          str(tmp_path / 'file')], cwd=KIT, capture_output=True, text=True,
+                         timeout=60)
+    assert bad.returncode == 2 and 'is a file' in bad.stderr and 'Traceback' not in bad.stderr
+
+
+def test_late_work_from_a_due_date_or_gradescope_metadata(tmp_path):
+    folder = tmp_path / 'class'
+    for student in ('early', 'late', 'scope'):
+        make_submission(folder / student)
+    due = time.time() - 3 * 86400
+    os.utime(folder / 'early', (due - 60, due - 60))
+    os.utime(folder / 'late', (due + 86400 + 60, due + 86400 + 60))  # two started days
+    (folder / 'scope' / 'submission_metadata.json').write_text(json.dumps({
+        'created_at': '2026-11-20T12:00:00Z',
+        'assignment': {'due_date': '2026-11-20T10:00:00Z',
+                       'late_due_date': '2026-11-25T10:00:00Z'}}))
+    policy = Policy.from_options(due=time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(due)),
+                                 grace='0', per_day='10%', cap='50%')
+    assert timing(str(folder / 'early'), policy).penalty == 0
+    assert timing(str(folder / 'late'), policy).penalty == pytest.approx(0.2)
+    scope = timing(str(folder / 'scope'), policy)
+    assert scope.source == 'submission_metadata.json' and scope.penalty == pytest.approx(0.1)
+    out = tmp_path / 'out'
+    result = subprocess.run([sys.executable, '-m', 'autograder', 'batch', str(folder), '--out',
+                             str(out), '--only', 'softmax.*', '-q', '--due',
+                             time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(due)),
+                             '--late-per-day', '10%', '--late-cap', '50%'], cwd=KIT,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    _, rows = read_gradebook(out)
+    assert float(rows['early']['late_submission_penalty']) == 0 and rows['early']['duedate']
+    assert float(rows['late']['late_submission_penalty']) == pytest.approx(1.2)
+    assert float(rows['late']['score']) == pytest.approx(4.8)
+    assert float(rows['scope']['late_submission_penalty']) == pytest.approx(0.6)
+    assert rows['scope']['timestamp'].startswith('2026-11-20T12:00')
+
+
+def test_discover_lists_what_is_not_a_submission(tmp_path):
+    (tmp_path / 'ann').mkdir()
+    (tmp_path / 'ann.zip').write_bytes(b'')
+    (tmp_path / '.DS_Store').write_text('')
+    (tmp_path / 'notes.txt').write_text('')
+    os.symlink(tmp_path / 'ann', tmp_path / 'link')
+    entries, problems = discover(tmp_path)
+    assert sorted(e.submission.rsplit('/', 1)[1] for e in entries) == ['ann', 'ann.zip']
+    assert {e.status for e in entries} == {'duplicate'}
+    text = '\n'.join(problems)
+    assert '.DS_Store: hidden' in text and 'notes.txt: not a .zip' in text
+    assert 'link: a symbolic link' in text

@@ -6,15 +6,13 @@ import random
 import re
 import shutil
 import subprocess
-import time
 from types import SimpleNamespace
 
 import pytest
 
-from autograder import paths, report
-from autograder.class_report import ClassReportError, write_class_report
-from autograder.hidden_tests import all_tests
-from autograder.rubric import load_rubric
+from autograder.catalogue import load_catalogue
+from autograder.course.class_report import ClassReportError, write_class_report
+from autograder.grading import report
 
 CHROMIUM = ('chromium', 'chromium-browser', 'google-chrome')
 SCRIPT_ID = 'x<script>alert(1)'      # a file name a student could choose
@@ -24,9 +22,7 @@ FIGURES = ['accuracy.png', 'scores.png', 'slowest.png', 'tests.png']
 
 @functools.lru_cache(maxsize=None)
 def rubric():
-    tests = all_tests()
-    return tuple((spec, tests[spec.id].stage) for spec in
-                 load_rubric(paths.PACKAGE / 'rubric.yaml', known_tests=list(tests)).tests)
+    return tuple((test.spec, test.stage) for test in load_catalogue().tests)
 
 
 def graded_documents(rng, skill, submission):
@@ -48,11 +44,14 @@ def graded_documents(rng, skill, submission):
             two_layer = rng.gauss(0.925, 0.004) if passed else rng.uniform(0.1, 0.9)
         if spec.id == 'accuracy.softmax_regression':
             softmax = rng.gauss(0.81, 0.005) if passed else rng.uniform(0.1, 0.79)
-    leaderboard = {'accuracy.two_layer': two_layer, 'accuracy.softmax_regression': softmax}
+    names = load_catalogue().leaderboard()
+    leaderboard = {names['accuracy.two_layer']: two_layer,
+                   names['accuracy.softmax_regression']: softmax}
     stages['report'] = 0.02
     stages['total'] = round(sum(stages.values()), 3)
     document = report.results_json(results, [], stages['total'], leaderboard)
-    summary = report.summary_json(document, submission, 'f' * 64, ['uid isolation'], stages)
+    summary = report.summary_json(document, submission, 'f' * 64, 'graded', ['uid isolation'],
+                                  stages)
     return document, summary
 
 
@@ -93,8 +92,8 @@ def make_batch(out, graded=30, seed=0, extras=True):
             "The submission could not be read: not a readable zip file (File is not a zip "
             "file). Nothing was graded; build the zip with collect_submission.sh and upload "
             "it again.", 0.01)
-        summary = report.summary_json(refusal, '/srv/submissions/refused.zip', '', [],
-                                      {'total': 0.01})
+        summary = report.summary_json(refusal, '/srv/submissions/refused.zip', '',
+                                      'unreadable', [], {'total': 0.01})
         students.append(write_student(out, {
             'id': 'refused', 'submission': '/srv/submissions/refused.zip', 'status': 'graded',
             'score': 0.0, 'max_score': 100.0, 'seconds': 0.01, 'reason': None},
@@ -108,7 +107,7 @@ def make_batch(out, graded=30, seed=0, extras=True):
             'status': 'unreadable', 'score': None, 'max_score': 100.0, 'seconds': None,
             'reason': 'not a zip file or a folder <img src=x onerror=alert(2)>'}))
         students.append(write_student(out, {
-            'id': 'crashed', 'submission': '/srv/submissions/crashed.zip', 'status': 'failed',
+            'id': 'crashed', 'submission': '/srv/submissions/crashed.zip', 'status': 'not graded',
             'score': None, 'max_score': 100.0, 'seconds': 3.2,
             'reason': 'the sandbox cannot run: no user namespaces'},
             report.failed_results('The grader could not run: no user namespaces', 3.2)))
@@ -203,7 +202,7 @@ def test_the_numbers_and_the_submissions_not_graded(batch):
                      ('absent', 'no submission')):
         assert re.search(rf"<td>{re.escape(sid)}</td><td>[\w ,]+</td>.*{why}", failed), sid
     assert 'student002' not in failed and SCRIPT_ID.replace('<', '&lt;') not in failed
-    assert "href='../submissions/x_script_alert_1_/results.json'" in text
+    assert 'href="../submissions/x_script_alert_1_/results.json"' in text
     slowest = text[text.index('<h2>Slowest'):]
     assert slowest.index('<td>bad$\\frac$_name</td>') < slowest.index('<td>student0')
 
@@ -233,10 +232,9 @@ def test_an_empty_batch_and_a_batch_with_nothing_graded(tmp_path):
         write_class_report(tmp_path / 'nowhere')
 
 
-def test_four_hundred_students_in_seconds(tmp_path):
+def test_four_hundred_students(tmp_path):
+    """A big class renders whole (its speed is measured by the benchmarks, not here)."""
     out = make_batch(tmp_path / 'big', graded=400, seed=1)
-    start = time.monotonic()
-    page = write_class_report(out)
-    seconds = time.monotonic() - start
-    assert seconds < 10, f"{seconds:.1f} s for 400 students"
-    assert 'graded<b>400</b>' in page.read_text()
+    text = write_class_report(out).read_text()
+    assert 'graded<b>400</b>' in text
+    assert text.count('<tr><td>student') >= 400  # every student in the full table

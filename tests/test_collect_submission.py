@@ -3,7 +3,7 @@ import hashlib
 import zipfile
 
 from grading import SUBMITTED, collect, make_submission
-from helpers import STUDENT
+from helpers import SOLUTIONS, STUDENT
 
 
 def test_zip_holds_exactly_the_listed_files_and_a_manifest(tmp_path):
@@ -55,3 +55,86 @@ def test_unfinished_stubs_warn_but_still_zip(tmp_path):
 def test_usage_errors(tmp_path):
     result = collect(tmp_path, tmp_path / 'x.zip')  # not a package folder
     assert result.returncode == 2 and 'submission_files.txt' in result.stderr
+
+
+def listed_limits(listing):
+    """{name: bytes} of the 'limit NAME BYTES' lines of a submission_files.txt."""
+    return {words[1]: int(words[2]) for words in
+            (line.split() for line in listing.read_text().splitlines())
+            if words and words[0] == 'limit'}
+
+
+def test_the_size_limits_are_the_shared_lines_of_submission_files():
+    lines = (SOLUTIONS / 'submission_files.txt').read_text().splitlines()
+    limit_lines = [line for line in lines if line.startswith('limit')]
+    # The exact syntax the grader's intake reads too.
+    assert limit_lines == ['limit file-bytes 65536', 'limit total-bytes 262144']
+    assert any('grader enforces' in line for line in lines if line.startswith('#'))
+    assert (STUDENT / 'submission_files.txt').read_text() == '\n'.join(lines) + '\n'
+
+
+def test_a_file_over_the_limit_is_refused_naming_its_size(tmp_path):
+    limit = listed_limits(SOLUTIONS / 'submission_files.txt')['file-bytes']
+    folder = make_submission(tmp_path / 'pkg', extra={
+        'models/weights.py': '# ' + 'x' * limit + '\n'})
+    result = collect(folder, tmp_path / 'sub.zip')
+    assert result.returncode == 1
+    size = (folder / 'models' / 'weights.py').stat().st_size
+    assert (f"error: models/weights.py: {size:,} bytes, over the grader's limit of "
+            f"{limit:,} bytes per file") in result.stderr
+    assert 'no zip written' in result.stderr and not (tmp_path / 'sub.zip').exists()
+
+
+def test_files_over_the_total_limit_are_refused(tmp_path):
+    limits = listed_limits(SOLUTIONS / 'submission_files.txt')
+    each = limits['file-bytes'] - 100
+    count = limits['total-bytes'] // each + 1
+    folder = make_submission(tmp_path / 'pkg', extra={
+        f'models/part{i}.py': '#' * (each - 1) + '\n' for i in range(count)})
+    result = collect(folder, tmp_path / 'sub.zip')
+    assert result.returncode == 1
+    assert 'per file' not in result.stderr, "no single file is over its limit"
+    assert (f"over the grader's limit of {limits['total-bytes']:,} bytes for a submission"
+            in result.stderr)
+    assert not (tmp_path / 'sub.zip').exists()
+
+
+def test_the_limits_come_from_the_packages_own_listing(tmp_path):
+    folder = make_submission(tmp_path / 'pkg')
+    listing = folder / 'submission_files.txt'
+    listing.write_text(listing.read_text().replace('limit file-bytes 65536',
+                                                   'limit file-bytes 1000  # a comment'))
+    result = collect(folder, tmp_path / 'sub.zip')
+    assert result.returncode == 1
+    assert "error: utils.py: " in result.stderr and 'limit of 1,000 bytes' in result.stderr
+    for bad in ('limit file-bytes 0', 'limit file-bytes 64k', 'limit file-size 100',
+                'limit total-bytes'):
+        listing.write_text(f'{bad}\nutils.py\n')
+        result = collect(folder, tmp_path / 'sub.zip')
+        assert result.returncode == 2 and "expected 'limit NAME BYTES'" in result.stderr, bad
+
+
+def test_a_failed_run_leaves_no_zip_to_upload_by_mistake(tmp_path):
+    folder = make_submission(tmp_path / 'pkg')
+    out = tmp_path / 'submission.zip'
+    assert collect(folder, out).returncode == 0
+    old = out.read_bytes()
+    (folder / 'utils.py').write_text('def broken(:\n')
+    result = collect(folder, out)
+    assert result.returncode == 1 and 'no zip written' in result.stderr
+    assert not out.exists(), "the previous zip is still there to be uploaded"
+    assert (tmp_path / 'submission.zip.stale').read_bytes() == old
+    assert 'renamed to submission.zip.stale' in result.stderr
+
+
+def test_the_student_readme_states_the_listed_limits():
+    import re
+
+    from helpers import KIT
+
+    text = next(KIT.glob('autograder/**/student_README.md')).read_text()
+    stated = re.search(r'(\d+) KiB per file, (\d+) KiB for all of them together', text)
+    limits = listed_limits(SOLUTIONS / 'submission_files.txt')
+    assert stated, "the student README must state the size limits"
+    assert (int(stated[1]) * 1024, int(stated[2]) * 1024) == (
+        limits['file-bytes'], limits['total-bytes'])

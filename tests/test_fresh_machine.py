@@ -75,7 +75,7 @@ def test_supported_python_versions_match_pyproject():
 
 
 def test_gradescope_setup_installs_like_a_fresh_image():
-    from autograder import gradescope
+    from autograder.authoring import gradescope
 
     apt = [line for line in gradescope.SETUP.splitlines() if 'apt-get install' in line]
     assert apt and all('--no-install-recommends' in line for line in apt)

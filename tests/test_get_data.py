@@ -140,3 +140,36 @@ def test_usage_errors(tmp_path):
     missing = get_data(tmp_path, '--source', str(tmp_path / 'nope'))
     assert missing.returncode == 1 and 'does not exist' in missing.stderr
     assert 'Usage' in run(['bash', str(KIT / 'get_data.sh'), '--help']).stdout
+
+
+def test_offline_every_mirror_unreachable_suggests_a_local_source(tmp_path):
+    result = get_data(tmp_path, mirrors=[dead_url(), dead_url()])
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 5 and all('unreachable or refused' in line for line in lines[:4])
+    assert 'no mirror could be reached' in lines[4] and '--source DIR' in lines[4], lines[4]
+    assert final_files(tmp_path) == []
+
+
+def test_a_reachable_mirror_with_bad_copies_is_not_called_offline(server, tmp_path):
+    result = get_data(tmp_path, mirrors=[dead_url(), f'{server.base}/corrupt/'])
+    assert result.returncode == 1
+    assert 'checksum mismatch' in result.stderr and 'no mirror could be reached' not in result.stderr
+
+
+@pytest.mark.parametrize('how', ['option', 'environment'])
+def test_a_file_as_source_asks_for_its_folder(mirror_tree, tmp_path, how):
+    one_file = mirror_tree / 'good' / NAMES[0]
+    if how == 'option':
+        result = get_data(tmp_path / 'dest', '--source', str(one_file))
+    else:
+        result = get_data(tmp_path / 'dest', source=str(one_file))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"get_data.sh: --source wants a folder that holds the four .gz files; '{one_file}' "
+        f"is a file (for this file, that is: --source '{mirror_tree / 'good'}')")
+    assert not (tmp_path / 'dest').exists()
+    other = tmp_path / 'notes.txt'
+    other.write_text('x')
+    result = get_data(tmp_path / 'dest', '--source', str(other))
+    assert result.returncode == 2 and result.stderr.strip().endswith(f"'{other}' is a file")

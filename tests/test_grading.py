@@ -1,23 +1,25 @@
 """End-to-end grading: the reference scores full marks, the stubs zero, every bug loses
-exactly the tests it breaks, and no attack gets past the sandbox."""
+exactly the tests that name it, and no attack gets past the sandbox."""
 import json
 import os
 import socket
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 
-from autograder.grade import Grader
-from autograder.sandbox import Limits
+from autograder.catalogue import load_catalogue
+from autograder.grading.grader import Grader
+from autograder.grading.sandbox import Limits, seccomp
 from grading import (collect, failing, load_results, make_submission, output_of,
                      quick_rubric, scores)
 from helpers import KIT, SOLUTIONS, STUDENT, run
 
 pytestmark = pytest.mark.usefixtures('mnist')
 TEST_KEYS = {'name', 'number', 'score', 'max_score', 'status', 'output', 'visibility'}
+CATALOGUE = load_catalogue()
+TOTAL = CATALOGUE.total
 
 
 def check_gradescope_schema(document):
@@ -51,14 +53,15 @@ def test_reference_solution_scores_full_marks(tmp_path):
     document = load_results(tmp_path / 'out')
     check_gradescope_schema(document)
     assert failing(document) == [], [output_of(document, t) for t in failing(document)]
-    assert document['score'] == 100
+    assert document['score'] == TOTAL and len(document['tests']) == len(CATALOGUE.tests)
     names = {e['name'] for e in document['leaderboard']}
-    assert names == {'Two-layer net test accuracy', 'Softmax regression test accuracy'}
+    assert names == set(CATALOGUE.leaderboard().values())
     summary = json.loads((tmp_path / 'out' / 'summary.json').read_text())
-    assert summary['percent'] == 100.0 and len(summary['digest']) == 64
+    assert summary['status'] == 'graded' and summary['percent'] == 100.0
+    assert len(summary['digest']) == 64 and set(summary['cpu']) == set(CATALOGUE.by_id)
     if os.geteuid() == 0:
         assert 'in force: unprivileged user' in summary['protections']
-    assert 'Total: 100 / 100 points (100.0%)' in result.stdout
+    assert f'Total: {TOTAL:g} / {TOTAL:g} points (100.0%)' in result.stdout
     print(f"\nend-to-end grading of the reference: {summary['seconds']}")
 
 
@@ -68,7 +71,7 @@ def test_untouched_stubs_score_zero_without_crashing(tmp_path):
     assert result.returncode == 0, result.stderr
     document = load_results(tmp_path / 'out')
     check_gradescope_schema(document)
-    assert document['score'] == 0 and len(document['tests']) == 24
+    assert document['score'] == 0 and len(document['tests']) == len(CATALOGUE.tests)
     for test in document['tests']:
         assert 'is not implemented yet' in test['output'], test
 
@@ -79,17 +82,27 @@ def grader():
         yield instance
 
 
+# bug -> (edits of the reference, the tests it must fail: the ones that name it)
 BUGS = {
-    'gradients not averaged over the batch': (
+    'gradients summed, not averaged, over the batch': (
         {'models/two_layer_nn.py': [('        dZ2 /= n\n', '')]},
-        ['two_layer.gradients', 'two_layer.large_logits']),
+        ['two_layer.gradients']),
     'regularized biases': (
         {'optimizer/_base_optimizer.py': [("if name.startswith('W'):", "if True:")]},
-        ['regularization', 'sgd.step']),
+        ['regularization']),
+    'biases never updated': (
+        {'optimizer/sgd.py': [('            weight -= self.learning_rate * model.gradients[name]',
+                               "            if not name.startswith('b'):\n"
+                               "                weight -= self.learning_rate * model.gradients[name]"
+                               )]},
+        ['sgd.step']),
     'unstable softmax': (
         {'models/_base_network.py': [('np.exp(scores - scores.max(axis=1, keepdims=True))',
                                       'np.exp(scores)')]},
-        ['softmax.stability', 'softmax_regression.large_logits', 'two_layer.large_logits']),
+        ['softmax.stability']),
+    'log of 0 not clipped': (
+        {'models/_base_network.py': [('np.maximum(picked, tiny)', 'picked')]},
+        ['loss.zero_probability']),
     'dropped last batch': (
         {'utils.py': [('starts = range(0, len(data), batch_size)',
                        'starts = range(0, len(data) - batch_size + 1, batch_size)')]},
@@ -101,40 +114,48 @@ BUGS = {
 
 
 @pytest.mark.parametrize('bug', list(BUGS))
-def test_a_bug_loses_exactly_the_tests_it_breaks(grader, tmp_path, bug):
+def test_a_bug_loses_exactly_the_tests_that_name_it(grader, tmp_path, bug):
     changes, broken = BUGS[bug]
-    document, _ = grader.grade(make_submission(tmp_path / 'pkg', changes), tmp_path / 'out')
+    files = list(changes)
+    only = [t.id for t in CATALOGUE.tests if t.affected_by(files)]
+    document, _ = grader.grade(make_submission(tmp_path / 'pkg', changes), tmp_path / 'out',
+                               only=only)
     check_gradescope_schema(document)
-    assert failing(document) == sorted(broken)
-    lost = sum(t['max_score'] - t['score'] for t in document['tests'])
-    assert document['score'] == 100 - lost
+    assert failing(document) == sorted(broken), [(t['name'], t['output'])
+                                                 for t in document['tests']
+                                                 if t['status'] != 'passed']
 
 
 BASE = 'models/_base_network.py'
+ADD_KEY = seccomp.DENIED.get(seccomp.machine(), {}).get('add_key', 248)
 
 
 def attacks(out_dir, port):
     """attack -> (attacked test, {file: [(function, code put at its top)]}, words its
     feedback must contain)."""
-    secrets = [str(KIT / 'autograder' / 'hidden_tests.py'), str(KIT / 'autograder' / 'rubric.yaml'),
-               str(SOLUTIONS / 'optimizer' / 'sgd.py'),
+    secrets = [str(KIT / 'autograder' / 'catalogue' / 'functions.py'),
+               str(KIT / 'autograder' / 'rubric.yaml'), str(SOLUTIONS / 'optimizer' / 'sgd.py'),
                str(KIT / 'data' / 'mnist' / 't10k-labels-idx1-ubyte.gz')]
     return {
         'sys.exit': ('activations.sigmoid', {BASE: [('sigmoid', 'import sys; sys.exit(0)')]},
                      'sys.exit(0)'),
         'os._exit': ('activations.sigmoid', {BASE: [('sigmoid', 'import os; os._exit(0)')]},
                      'without returning a result'),
-        'endless loop': ('activations.relu', {BASE: [('ReLU', 'while True: pass')]}, 'timed out'),
+        'endless loop': ('activations.relu', {BASE: [('ReLU', 'while True: pass')]},
+                         'budget of CPU time'),
         'memory bomb': ('activations.relu', {BASE: [('ReLU', 'hog = []\nwhile True: '
                                                             'hog.append(bytearray(400 * 2**20))')]},
                         'MemoryError'),
         'fork bomb': ('activations.relu', {BASE: [('ReLU', 'import os\nwhile True:\n'
                                                           '    try: os.fork()\n'
                                                           '    except OSError: pass')]},
-                      'timed out'),
+                      'budget of CPU time'),
         'output flood': ('activations.relu',
                          {BASE: [('ReLU', "while True: print('{\"score\": 100}' * 1000)")]},
-                         'timed out'),
+                         'budget of CPU time'),
+        'sleeping forever': ('activations.relu', {BASE: [('ReLU', 'import time\n'
+                                                                  'time.sleep(10**6)')]},
+                             'without computing'),
         'object equal to everything': (
             'metrics.accuracy',
             {BASE: [('compute_accuracy', 'class E:\n    def __eq__(s, o): return True\n'
@@ -155,7 +176,7 @@ def attacks(out_dir, port):
                 "    try: open(p, 'w').write('{\"score\": 1000}')\n"
                 "    except OSError: pass\n"
                 "return")]},
-            'relative error'),
+            'not regularized'),
         'reading the hidden tests and the reference': (
             'sgd.step',
             {'optimizer/sgd.py': [(
@@ -176,6 +197,13 @@ def attacks(out_dir, port):
                            f"import socket\nsocket.create_connection(('127.0.0.1', {port}), "
                            f"timeout=3).sendall(b'stolen')")]},
             'Network is unreachable'),
+        'the kernel keyring': (
+            'activations.relu',
+            {BASE: [('ReLU', "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                             f"key = libc.syscall({ADD_KEY}, b'user', b'note', b'hi', 2, -3)\n"
+                             "raise RuntimeError('keyring ' + str(key) + ' errno ' "
+                             "+ str(ctypes.get_errno()))")]},
+            'keyring -1 errno 1'),
     }
 
 
@@ -209,9 +237,9 @@ ATTACKS = list(attacks(KIT, 0))
 
 @pytest.fixture(scope='module')
 def attack_grader(tmp_path_factory):
-    # Short time limits and 1 GiB of address space: the attacks hit the limits sooner.
-    limits = Limits(memory_bytes=3 * 2**29, address_space_bytes=2**30)
-    with Grader(rubric_path=quick_rubric(tmp_path_factory.mktemp('rubric'), timeout=5),
+    # Small CPU budgets and 1 GiB of address space: the attacks hit the limits sooner.
+    limits = Limits(memory_bytes=3 * 2**29, address_space_bytes=2**30, idle_seconds=5)
+    with Grader(rubric_path=quick_rubric(tmp_path_factory.mktemp('rubric'), cpu=4),
                 limits=limits) as g:
         yield g
 
@@ -223,9 +251,10 @@ def test_an_attack_scores_zero_on_what_it_attacks_and_nothing_else_moves(
     out = tmp_path / 'out'
     target, code, feedback = attacks(out, port)[attack]
     control = 'loss.cross_entropy'
-    document, _ = attack_grader.grade(make_submission(tmp_path / 'pkg', attacks=code), out,
-                                      only=[target, control])
+    document, summary = attack_grader.grade(make_submission(tmp_path / 'pkg', attacks=code), out,
+                                            only=[target, control])
     check_gradescope_schema(document)
+    assert summary['status'] == 'graded'
     assert scores(document) == {target: 0.0, control: 3.0}
     assert feedback in output_of(document, target), output_of(document, target)
     assert load_results(out) == document  # what the judge wrote, nobody else
@@ -260,6 +289,21 @@ def test_missing_file_zeroes_the_tests_that_need_it(grader, tmp_path):
     assert output_of(document, 'two_layer.loss') == 'not submitted: models/two_layer_nn.py'
 
 
+def test_hidden_inputs_differ_between_submissions_and_stay_for_a_regrade(grader, tmp_path):
+    """An error that echoes its input learns nothing another submission could use."""
+    leak = {BASE: [('softmax', "raise ValueError(repr(np.asarray(scores).ravel()[:3].tolist()))")]}
+    outputs = []
+    for name, comment in (('a', '# one\n'), ('b', '# two\n'), ('a2', '# one\n')):
+        folder = make_submission(tmp_path / name, attacks=leak,
+                                 extra={'models/note.py': comment})
+        document, summary = grader.grade(folder, tmp_path / f'{name}-out', only=['softmax.values'])
+        outputs.append((summary['digest'], output_of(document, 'softmax.values')))
+    assert outputs[0] == outputs[2]  # the same files: the same inputs, the same feedback
+    assert outputs[0][0] != outputs[1][0]
+    for _, text in outputs:
+        assert 'ValueError' in text and '[...]' in text  # the numbers themselves are scrubbed
+
+
 def test_unreadable_zip_still_gives_valid_results(tmp_path):
     (tmp_path / 'broken.zip').write_bytes(b'PK\x03\x04 not really')
     result = grade_cli(tmp_path / 'broken.zip', tmp_path / 'out', '-q')
@@ -267,6 +311,8 @@ def test_unreadable_zip_still_gives_valid_results(tmp_path):
     document = load_results(tmp_path / 'out')
     check_gradescope_schema(document)
     assert document['score'] == 0 and 'could not be read' in document['output']
+    summary = json.loads((tmp_path / 'out' / 'summary.json').read_text())
+    assert summary['status'] == 'unreadable'
 
 
 def test_rubric_typo_is_a_usage_error(tmp_path):
@@ -278,9 +324,8 @@ def test_rubric_typo_is_a_usage_error(tmp_path):
     assert "unknown 'tolerence' (did you mean 'tolerance'?)" in result.stderr
 
 
-def test_calibration_rewrites_only_the_bands_and_reads_back(tmp_path):
-    from autograder.calibrate import write_rubric
-    from autograder.rubric import load_rubric
+def test_calibration_rewrites_only_bands_and_budgets_and_reads_back(tmp_path):
+    from autograder.authoring.calibrate import write_rubric
     original = (KIT / 'autograder' / 'rubric.yaml').read_text()
     rubric = tmp_path / 'rubric.yaml'
     rubric.write_text(original)
@@ -288,13 +333,16 @@ def test_calibration_rewrites_only_the_bands_and_reads_back(tmp_path):
     calibration = {'seeds': [0, 1], 'accuracies': [0.6, 0.7], 'mean': 0.65,
                    'min': 0.6, 'max': 0.7, 'measured': 'in a test'}
     for _ in range(2):  # a second run replaces the first, it does not stack
-        write_rubric(rubric, {'accuracy.softmax_regression': (bands, calibration)})
-    written = load_rubric(rubric)
-    test = next(t for t in written.tests if t.id == 'accuracy.softmax_regression')
-    assert [(b.min_accuracy, b.credit) for b in test.bands] == [(0.5, 1.0), (0.45, 0.5)]
-    before = {t.id: t for t in load_rubric(KIT / 'autograder' / 'rubric.yaml').tests}
-    assert {t.id: t for t in written.tests if t.id != test.id} == {
-        i: t for i, t in before.items() if i != test.id}
+        write_rubric(rubric, {'accuracy.softmax_regression': (bands, calibration)},
+                     {'activations.sigmoid': 15.0})
+    written = load_catalogue(rubric)
+    test = written.by_id['accuracy.softmax_regression']
+    assert test.p['bands'] == tuple(bands)
+    assert written.by_id['activations.sigmoid'].spec.cpu_seconds == 15.0
+    before = CATALOGUE.by_id
+    for test_id, test in written.by_id.items():
+        if test_id not in ('accuracy.softmax_regression', 'activations.sigmoid'):
+            assert test.spec == before[test_id].spec
     lines, before_lines = rubric.read_text().splitlines(), original.splitlines()
     assert len(lines) == len(before_lines)  # same keys, same shape: nothing stacked
     assert [l for l in lines if l.lstrip().startswith('#')] == [
@@ -311,6 +359,13 @@ def test_only_selects_tests(tmp_path):
     assert bad.returncode == 2 and 'no test matches' in bad.stderr
 
 
+def test_grading_a_class_folder_with_grade_says_to_use_batch(tmp_path):
+    for name in ('a', 'b'):
+        make_submission(tmp_path / 'class' / name)
+    result = grade_cli(tmp_path / 'class', tmp_path / 'out')
+    assert result.returncode == 2 and 'autograder batch' in result.stderr
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and uid drop need root")
 def test_missing_protections_fall_back_and_are_reported(tmp_path):
     env = {'AUTOGRADER_SANDBOX_DISABLE': 'net,pid,cgroup'}
@@ -322,26 +377,4 @@ def test_missing_protections_fall_back_and_are_reported(tmp_path):
     assert 'not available: no network (private network namespace) (disabled' in protections
     assert 'in force: unprivileged user' in protections
     assert 'in force: private filesystem view' in protections
-
-
-@pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and uid drop need root")
-def test_without_a_private_root_python_must_be_reachable_or_the_grader_refuses(tmp_path):
-    # Without a private root the sandbox user runs Python from its real
-    # location; when other users cannot reach it (a Python under /root, say),
-    # the grader refuses rather than run student code as root.
-    interpreter = Path(os.path.realpath(sys.executable))
-    python_readable = all(os.stat(p).st_mode & 0o001 for p in interpreter.parents) and \
-        os.stat(interpreter).st_mode & 0o005 == 0o005
-    env = {'AUTOGRADER_SANDBOX_DISABLE': 'mount'}
-    mode = KIT.stat().st_mode
-    try:
-        result = grade_cli(SOLUTIONS, tmp_path / 'out', '--only', 'softmax.values', env=env)
-    finally:
-        os.chmod(KIT, mode)  # the fallback closes the kit to other users; reopen it
-    document = load_results(tmp_path / 'out')
-    check_gradescope_schema(document)
-    if python_readable and result.returncode == 0:
-        assert document['score'] == 3
-    else:
-        assert result.returncode == 3 and 'sandbox cannot run' in result.stderr
-        assert document['score'] == 0 and 'could not run' in document['output']
+    assert 'in force: seccomp filter' in protections

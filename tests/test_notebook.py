@@ -1,12 +1,14 @@
 """solutions/hw1.ipynb: it runs headless, and its nbgrader release and grading round trip.
 
-Every notebook run here trains with HW1_EPOCHS=1. The notebook's hidden checks
-call the real grader, `python -m autograder grade` (through
-autograder.notebook.check), on the package beside the notebook.
+Every notebook run here trains with HW1_EPOCHS=1. At autograding time every
+student's kernel runs in the kit's sandbox (autograder/authoring/nbkernel.py):
+a notebook that attacks the course can neither read the kit nor touch another
+student's files.
 """
 import copy
 import csv
 import html
+import json
 import re
 import shutil
 import sys
@@ -16,19 +18,19 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import notebook as nbtools
+from autograder import paths
+from autograder.authoring import nbcourse
+from autograder.authoring import notebook as nbtools
+from grading import SUBMITTED
 from helpers import SOLUTIONS, STUDENT, run
 
-SOURCE = SOLUTIONS / nbtools.NOTEBOOK
+SOURCE = SOLUTIONS / paths.NOTEBOOK
 # Cells whose outputs must hold a figure: both learning curves, both sweeps.
 FIGURE_CELLS = ('softmax-curves', 'two-layer-curves', 'lr-plot', 'reg-plot')
 AUTOGRADED_POINTS = {'test_data': 1, 'test_softmax': 2, 'test_two_layer': 2,
                      'test_lr_sweep': 2, 'test_reg_sweep': 2, 'test_tuned_config': 3}
 MANUAL_POINTS = {'answer_models': 2, 'answer_lr': 3, 'answer_reg': 3, 'answer_tuning': 2}
 # The files a student submits (plain paths of submission_files.txt).
-SUBMITTED = [line.strip() for line in (STUDENT / 'submission_files.txt').read_text().splitlines()
-             if line.strip() and not line.lstrip().startswith('#')
-             and not any(c in line for c in '*?[')]
 COPY_IGNORE = shutil.ignore_patterns('__pycache__', '.pytest_cache', '.benchmarks',
                                      '.ipynb_checkpoints', 'results', '*.pyc')
 
@@ -37,15 +39,10 @@ COPY_IGNORE = shutil.ignore_patterns('__pycache__', '.pytest_cache', '.benchmark
 def grader_env(mnist):
     """Environment of every notebook run here: MNIST, HW1_EPOCHS=1, one BLAS thread.
 
-    One BLAS thread, as in the course's nbgrader_config.py: on a busy 2-core
-    machine, two BLAS threads per kernel make an epoch ten times slower. The
-    notebook's hidden checks need the real `autograder grade` command.
+    One BLAS thread (the package's default): on a busy 2-core machine, two
+    BLAS threads per kernel make an epoch ten times slower.
     """
-    probe = run([sys.executable, '-m', 'autograder', 'grade', '--help'])
-    assert probe.returncode == 0, f"`autograder grade` is missing: {probe.stderr}"
-    env = {'MNIST_DIR': str(mnist), 'HW1_EPOCHS': '1'}
-    env.update(dict.fromkeys(nbtools.BLAS_THREADS, '1'))
-    return env
+    return {'MNIST_DIR': str(mnist), 'HW1_EPOCHS': '1', 'HW1_BLAS_THREADS': '1'}
 
 
 # --- helpers ------------------------------------------------------------------
@@ -115,7 +112,7 @@ def test_source_notebook_runs_headless_and_draws_its_figures(tmp_path, grader_en
     shutil.copytree(SOLUTIONS, package, ignore=COPY_IGNORE)
     for name, value in grader_env.items():
         monkeypatch.setenv(name, value)
-    nb = nbformat.read(package / nbtools.NOTEBOOK, as_version=4)
+    nb = nbformat.read(package / paths.NOTEBOOK, as_version=4)
     NotebookClient(nb, timeout=600, kernel_name='python3',
                    resources={'metadata': {'path': str(package)}}).execute()
 
@@ -186,7 +183,7 @@ def test_progress_bars_are_widgets_when_someone_watches():
 @pytest.fixture(scope='module')
 def course(tmp_path_factory, grader_env):
     """A course made by make_course, with hw1 released by nbgrader."""
-    root = nbtools.make_course(tmp_path_factory.mktemp('course') / 'course')
+    root = nbcourse.make_course(tmp_path_factory.mktemp('course') / 'course')
     nbgrader(['generate_assignment', nbtools.ASSIGNMENT, '--force'], root, grader_env)
     return root
 
@@ -196,13 +193,13 @@ def submit(course, student, files, notebook):
     for rel, data in files.items():
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
         (folder / rel).write_bytes(data)
-    nbformat.write(notebook, folder / nbtools.NOTEBOOK)
+    nbformat.write(notebook, folder / paths.NOTEBOOK)
 
 
 def test_nbgrader_round_trip(course, grader_env):
     assignment = nbtools.ASSIGNMENT
     source = nbformat.read(SOURCE, as_version=4)
-    released_path = course / 'release' / assignment / nbtools.NOTEBOOK
+    released_path = course / 'release' / assignment / paths.NOTEBOOK
     released = nbformat.read(released_path, as_version=4)
 
     # The release: the student package and a notebook without solutions or hidden tests.
@@ -229,7 +226,8 @@ def test_nbgrader_round_trip(course, grader_env):
             assert (course / 'release' / assignment / rel).read_bytes() == path.read_bytes()
 
     # Two submissions of the files students submit: alice is complete, bob has
-    # three mistakes.
+    # three mistakes (a bug in his package, which only `autograder grade` scores,
+    # and two in his notebook).
     package = {Path(rel): (SOLUTIONS / rel).read_bytes() for rel in SUBMITTED}
     submit(course, 'alice', package, answered(released, source))
     buggy = dict(package)
@@ -258,20 +256,19 @@ def test_nbgrader_round_trip(course, grader_env):
     nbgrader(['export', '--to', 'grades.csv'], course, grader_env)
 
     from nbgrader.api import Gradebook
-    with Gradebook(f'sqlite:///{course / "gradebook.db"}', nbtools.COURSE_ID) as gb:
+    with Gradebook(f'sqlite:///{course / "gradebook.db"}', nbcourse.COURSE_ID) as gb:
         cell_scores = {student: {g.name: g.score for g in gb.find_submission_notebook(
             'hw1', assignment, student).grades if g.name in AUTOGRADED_POINTS}
             for student in ('alice', 'bob')}
     assert cell_scores['alice'] == AUTOGRADED_POINTS, cell_scores['alice']
-    assert cell_scores['bob'] == {**AUTOGRADED_POINTS, 'test_softmax': 0,
-                                  'test_lr_sweep': 0, 'test_tuned_config': 0}, cell_scores['bob']
+    assert cell_scores['bob'] == {**AUTOGRADED_POINTS, 'test_lr_sweep': 0,
+                                  'test_tuned_config': 0}, cell_scores['bob']
 
     with open(course / 'grades.csv', newline='') as f:
         rows = {row['student_id']: row for row in csv.DictReader(f)}
     total = sum(AUTOGRADED_POINTS.values()) + sum(MANUAL_POINTS.values())
     full = sum(AUTOGRADED_POINTS.values())
-    lost = (AUTOGRADED_POINTS['test_softmax'] + AUTOGRADED_POINTS['test_lr_sweep']
-            + AUTOGRADED_POINTS['test_tuned_config'])
+    lost = AUTOGRADED_POINTS['test_lr_sweep'] + AUTOGRADED_POINTS['test_tuned_config']
     # Manual answers are ungraded yet: they count 0 of their points.
     assert float(rows['alice']['score']) == full and float(rows['alice']['max_score']) == total
     assert float(rows['bob']['score']) == full - lost and float(rows['bob']['max_score']) == total
@@ -282,24 +279,50 @@ def test_nbgrader_round_trip(course, grader_env):
         assert not leaked, f"{student}'s feedback shows hidden test lines: {leaked}"
         assert 'assert set(lr_results) == {1, 0.1, 0.05, 0.01}' in feedback
     feedback = html_text(course / 'feedback' / 'bob' / assignment / 'hw1.html')
-    assert 'softmax_regression.' in feedback and 'grader test(s) failed' in feedback
     assert 'is below the bar' in feedback
 
 
 # --- 3. the student notebook ---------------------------------------------------
 
 
+def test_student_notebook_has_no_marking_text():
+    """No run of 8 words of any solution or marking-guide cell of the source
+    notebook appears anywhere in the notebook students get, and the same
+    runs are found in the source (so the check can fail)."""
+    from test_written import WINDOW, normalize_words
+
+    source = nbformat.read(SOURCE, as_version=4)
+    student = nbformat.read(STUDENT / paths.NOTEBOOK, as_version=4)
+    released = ' ' + ' '.join(normalize_words('\n'.join(c.source for c in student.cells))) + ' '
+    original = ' ' + ' '.join(normalize_words('\n'.join(c.source for c in source.cells))) + ' '
+    windows = []
+    for cell in source.cells:
+        if not nbgrader_meta(cell).get('solution') and 'HIDDEN TESTS' not in cell.source:
+            continue
+        regions = (solution_regions(cell.source) if cell.cell_type == 'code' else []) \
+            or re.findall(r'### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS', cell.source,
+                          re.S) or [cell.source]
+        for region in regions:
+            words = normalize_words(region)
+            windows += [' '.join(words[i:i + WINDOW]) for i in range(len(words) - WINDOW + 1)]
+    assert len(windows) > 100, "too few solution sentences extracted from the source notebook"
+    assert all(f' {w} ' in original for w in windows)
+    leaks = [w for w in windows if f' {w} ' in released]
+    assert not leaks, f"solution or marking text in student_version/hw1.ipynb: {leaks[:5]}"
+    assert ' marking guide ' not in released
+
+
 def test_render_student_notebook_is_what_nbgrader_releases(course):
     rendered = nbtools.render_student_notebook(SOURCE)
     assert rendered == nbtools.render_student_notebook(SOURCE)
-    released = (course / 'release' / nbtools.ASSIGNMENT / nbtools.NOTEBOOK).read_bytes()
+    released = (course / 'release' / nbtools.ASSIGNMENT / paths.NOTEBOOK).read_bytes()
     ours, theirs = (nbformat.reads(data.decode(), as_version=4) for data in (rendered, released))
     assert [c.source for c in ours.cells] == [c.source for c in theirs.cells]
     assert rendered == released
 
 
 def test_make_course_refreshes_its_course_and_refuses_other_folders(tmp_path):
-    root = nbtools.make_course(tmp_path / 'course')
+    root = nbcourse.make_course(tmp_path / 'course')
     assert (root / 'source' / 'hw1' / 'hw1.ipynb').read_bytes() == SOURCE.read_bytes()
     assert ((root / 'source' / 'hw1' / 'models' / 'two_layer_nn.py').read_bytes()
             == (STUDENT / 'models' / 'two_layer_nn.py').read_bytes())
@@ -310,7 +333,7 @@ def test_make_course_refreshes_its_course_and_refuses_other_folders(tmp_path):
     # Refresh: stale source files go, the course's other folders stay.
     (root / 'source' / 'hw1' / 'stale.py').write_text('x = 1\n')
     (root / 'submitted').mkdir()
-    assert nbtools.make_course(root) == root
+    assert nbcourse.make_course(root) == root
     assert not (root / 'source' / 'hw1' / 'stale.py').exists()
     assert (root / 'submitted').is_dir()
     # A folder that is not ours.
@@ -318,24 +341,75 @@ def test_make_course_refreshes_its_course_and_refuses_other_folders(tmp_path):
     other.mkdir()
     (other / 'notes.txt').write_text('mine\n')
     with pytest.raises(nbtools.NotebookError, match='not empty'):
-        nbtools.make_course(other)
+        nbcourse.make_course(other)
     assert sorted(p.name for p in other.iterdir()) == ['notes.txt']
 
 
-def test_check_reports_the_failing_grader_tests(tmp_path, grader_env, monkeypatch):
-    for name, value in grader_env.items():
-        monkeypatch.setenv(name, value)
-    package = tmp_path / 'package'
-    shutil.copytree(SOLUTIONS, package, ignore=COPY_IGNORE)
-    nbtools.check('sgd.step', 'regularization', package_dir=package)
-    target = package / 'optimizer' / '_base_optimizer.py'
-    text = target.read_text()
-    assert "if name.startswith('W'):" in text
-    target.write_text(text.replace("if name.startswith('W'):", "if True:"))
-    with pytest.raises(AssertionError, match=r'(?s)grader test\(s\) failed.*regularization'):
-        nbtools.check('sgd.step', 'regularization', package_dir=package)
-    # A pattern that matches nothing is the instructor's mistake: the grader refuses it.
-    with pytest.raises(RuntimeError, match=r'(?s)could not run.*no_such_test'):
-        nbtools.check('no_such_test.*', package_dir=package)
-    with pytest.raises(FileNotFoundError):
-        nbtools.check('sgd.step', package_dir=tmp_path / 'missing')
+ATTACK = r'''
+import json, os, pathlib, socket, sys
+found = {}
+for path in SECRETS:
+    try:
+        found[path] = open(path, 'rb').read(30).decode('latin-1')
+    except OSError as err:
+        found[path] = 'BLOCKED'
+try:
+    pathlib.Path(VICTIM).write_text('corrupted by mallory')
+    found['victim'] = 'WRITTEN'
+except OSError:
+    found['victim'] = 'BLOCKED'
+try:
+    socket.create_connection(('1.1.1.1', 80), timeout=2)
+    found['net'] = 'OPEN'
+except OSError:
+    found['net'] = 'BLOCKED'
+found['uid'] = os.getuid()
+pathlib.Path('attack.json').write_text(json.dumps(found))
+'''
+
+
+def test_a_hostile_notebook_reads_and_changes_nothing_outside_its_own_submission(course,
+                                                                                  grader_env):
+    """Mallory's notebook, run by `nbgrader autograde` as root: sandboxed.
+
+    It tries to read the kit's hidden tests, the rubric, the reference and the
+    course's other folders, to overwrite another student's submission, and to
+    reach the network. Every attempt fails; the victim's files and grades stay
+    as they were.
+    """
+    assignment = nbtools.ASSIGNMENT
+    released = nbformat.read(course / 'release' / assignment / paths.NOTEBOOK, as_version=4)
+    package = {Path(rel): (SOLUTIONS / rel).read_bytes() for rel in SUBMITTED}
+    victim = course / 'submitted' / 'victor' / assignment / 'utils.py'
+    secrets = [str(paths.PACKAGE / 'catalogue' / 'functions.py'), str(paths.RUBRIC),
+               str(SOLUTIONS / 'utils.py'), str(course / 'gradebook.db'),
+               str(course / 'source' / assignment / paths.NOTEBOOK)]
+    # Both notebooks as released (their exercises unanswered, so they run in seconds);
+    # mallory's has one more cell, right after the setup cell.
+    mallory = copy.deepcopy(released)
+    setup = next(c for c in mallory.cells if c.get('id') == 'setup')
+    attack = nbformat.v4.new_code_cell(
+        f"SECRETS = {secrets!r}\nVICTIM = {str(victim)!r}\n" + ATTACK)
+    mallory.cells.insert(mallory.cells.index(setup) + 1, attack)
+    submit(course, 'victor', package, copy.deepcopy(released))
+    submit(course, 'mallory', package, mallory)
+    before = victim.read_bytes()
+    nbgrader(['autograde', assignment, '--force', '--student', 'victor'], course, grader_env)
+    from nbgrader.api import Gradebook
+
+    def victor_grades():
+        with Gradebook(f'sqlite:///{course / "gradebook.db"}', nbcourse.COURSE_ID) as gb:
+            return {g.name: g.score for g in gb.find_submission_notebook(
+                'hw1', assignment, 'victor').grades}
+
+    graded_before = victor_grades()
+    nbgrader(['autograde', assignment, '--force', '--student', 'mallory'], course, grader_env)
+    found = json.loads((course / 'autograded' / 'mallory' / assignment / 'attack.json')
+                       .read_text())
+    assert all(found[path] == 'BLOCKED' for path in secrets), found
+    assert found['victim'] == 'BLOCKED' and found['net'] == 'BLOCKED', found
+    assert found['uid'] != 0
+    assert victim.read_bytes() == before
+    autograded = course / 'autograded' / 'victor' / assignment / 'utils.py'
+    assert autograded.read_bytes() == before
+    assert victor_grades() == graded_before

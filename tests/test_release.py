@@ -18,7 +18,7 @@ SHARED = KIT.parent / 'shared' / 'data' / 'mnist'
 def release(tmp_path_factory):
     """The release zip, unpacked into an empty folder: (zip path, hw1 folder)."""
     tmp = tmp_path_factory.mktemp('release')
-    result = run([sys.executable, '-m', 'autograder', 'release', str(tmp / 'hw1.zip')])
+    result = run([sys.executable, '-m', 'autograder', 'release', '--out', str(tmp / 'hw1.zip')])
     assert result.returncode == 0, result.stderr
     (tmp / 'student').mkdir()
     with zipfile.ZipFile(tmp / 'hw1.zip') as archive:
@@ -57,7 +57,7 @@ def test_nothing_of_the_instructors_side_is_released(release):
 
 
 def _rebuild(path):
-    assert run([sys.executable, '-m', 'autograder', 'release', str(path), '-q']).returncode == 0
+    assert run([sys.executable, '-m', 'autograder', 'release', '--out', str(path), '-q']).returncode == 0
     return path.read_bytes()
 
 

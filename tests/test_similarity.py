@@ -12,8 +12,9 @@ import zipfile
 
 import pytest
 
-from autograder import similarity
-from autograder.stubs import _enclosing_names, solution_regions
+from autograder.authoring.stubs import _enclosing_names, solution_regions
+from autograder.cli import build_parser
+from autograder.course import similarity
 from grading import SUBMITTED, make_submission
 from helpers import SOLUTIONS, STUDENT
 
@@ -690,10 +691,8 @@ def class_folder(tmp_path_factory):
 @pytest.fixture(scope='module')
 def report(class_folder):
     out = class_folder / 'report'
-    parser = argparse.ArgumentParser(prog='autograder')
-    similarity.add_parser(parser.add_subparsers(dest='command'))
-    args = parser.parse_args(['similarity', str(class_folder / 'submissions'), '--out', str(out),
-                              '-q'])
+    args = build_parser().parse_args(['similarity', str(class_folder / 'submissions'), '--out',
+                                      str(out), '-q'])
     assert args.run(args) == 0
     return out
 
@@ -745,7 +744,7 @@ def test_unreadable_and_empty_submissions_are_reported(report):
     assert by_id[EVIL]['status'] == 'unreadable'
     assert 'not a readable zip' in by_id[EVIL]['problems'][0]
     assert by_id['nothing']['status'] == 'empty'
-    assert by_id['.DS_Store']['status'] == 'hidden'
+    assert '.DS_Store: hidden, not graded' in data['problems']  # listed, never read
     page = (report / 'index.html').read_text()
     assert EVIL not in page and '&lt;img src=x onerror=alert(1)&gt;' in page
     assert 'not a readable zip' in page and 'nothing' in page
@@ -753,17 +752,41 @@ def test_unreadable_and_empty_submissions_are_reported(report):
 
 def test_the_report_shows_the_copied_regions_side_by_side(report):
     page = (report / 'index.html').read_text()
-    assert "id='pair-1'" in page and page.count("class='pair'") == 1
-    section = page[page.index("id='pair-1'"):]
-    assert section.count("<span class='hl-a'>") >= 3 and section.count("<span class='hl-b'>") >= 3
+    assert 'id="pair-1"' in page and page.count('class="pair"') == 1
+    section = page[page.index('id="pair-1"'):]
+    assert section.count("<mark class='hl-a'>") >= 3 and section.count("<mark class='hl-b'>") >= 3
     assert 'delta_o' in section and 'g2' in section  # both sides, each with its own names
     assert 'http' not in page.replace('http-equiv', '')  # opens offline, nothing fetched
 
 
+def test_code_hidden_as_a_decoded_string_is_flagged_and_still_compared(class_folder, tmp_path):
+    """The copy of ben wrapped in exec(zlib.decompress(base64...)) matches ben all the same."""
+    import base64
+    import zlib
+    subs = tmp_path / 'subs'
+    shutil.copytree(class_folder / 'submissions' / 'ben', subs / 'ben')
+    shutil.copytree(class_folder / 'submissions' / 'ana', subs / 'ana')
+    hidden = subs / 'hider'
+    shutil.copytree(class_folder / 'submissions' / 'ben', hidden)
+    for rel in ('models/two_layer_nn.py', 'models/softmax_regression.py'):
+        source = (hidden / rel).read_text()
+        blob = base64.b64encode(zlib.compress(source.encode())).decode()
+        (hidden / rel).write_text("import base64, zlib\n"
+                                  f"exec(zlib.decompress(base64.b64decode('{blob}')).decode())\n")
+    result = similarity.compare(subs)
+    entries = {e.id: e for e in result.entries}
+    assert any('exec' in use for use in entries['hider'].runtime_code)
+    pair = next(p for p in result.pairs if {p.a, p.b} == {'ben', 'hider'})
+    other = next(p for p in result.pairs if {p.a, p.b} == {'ana', 'hider'})
+    assert pair.similarity >= 0.5 and pair.similarity > other.similarity + 0.3
+    written = similarity.write_report(result, tmp_path / 'out')
+    assert 'Code built at run time' in written['html'].read_text()
+
+
 def test_command_line_errors(tmp_path, capsys):
-    parser = argparse.ArgumentParser(prog='autograder')
-    similarity.add_parser(parser.add_subparsers(dest='command'))
-    args = parser.parse_args(['similarity', str(tmp_path / 'missing')])
+    parser = build_parser()
+    args = parser.parse_args(['similarity', str(tmp_path / 'missing'), '--out',
+                              str(tmp_path / 'o')])
     assert args.run(args) == 2
     assert 'is not a folder' in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:

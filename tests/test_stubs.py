@@ -1,11 +1,12 @@
 """student_version/ is generated from solutions/ and never drifts from it."""
 import ast
+import builtins
 import shutil
 import sys
 
 import pytest
 
-from autograder import stubs
+from autograder.authoring import stubs
 from helpers import KIT, SOLUTIONS, STUDENT, run, solution_lines
 
 
@@ -109,5 +110,110 @@ def test_render_keeps_the_rest_byte_for_byte():
     assert out.startswith('import numpy as np\n\n\nclass A:\n    def f(self, x):\n'
                           '        """Doc."""\n')
     assert '        # TODO: Double x.\n        #   Shapes: (N,) -> (N,).\n' in out
-    assert 'A.f is not implemented yet: see the TODO in a.py' in out
     assert 'y = 2 * x' not in out and out.endswith('        return y\n')
+    namespace = {}
+    exec(compile(out, 'a.py', 'exec'), namespace)
+    with pytest.raises(NotImplementedError,
+                       match='^A.f is not implemented yet: see the TODO in a.py$'):
+        namespace['A']().f(1)
+
+
+# --- the shape of every answer region ------------------------------------------
+
+CODE_WIDTH, PROMPT_WIDTH = 100, 88
+
+
+def undeclared_reads(text, name='<stub>'):
+    """(line, name) of every name a stub function reads after its `raise
+    NotImplementedError` that nothing binds before the raise."""
+    tree = ast.parse(text, name)
+    known = set(dir(builtins))  # builtins and the module's own top-level names
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            known.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            known.update((a.asname or a.name).split('.')[0] for a in node.names)
+        else:
+            known.update(n.id for n in ast.walk(node)
+                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    problems = []
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        raises = [node.lineno for node in ast.walk(function) if isinstance(node, ast.Raise)
+                  and 'NotImplementedError' in ast.unparse(node)]
+        if not raises:
+            continue
+        cut = min(raises)
+        args = function.args
+        bound = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+        bound.update(a.arg for a in (args.vararg, args.kwarg) if a is not None)
+        names = [node for node in ast.walk(function) if isinstance(node, ast.Name)]
+        bound.update(n.id for n in names if isinstance(n.ctx, ast.Store) and n.lineno < cut)
+        problems += [(n.lineno, n.id) for n in names if isinstance(n.ctx, ast.Load)
+                     and n.lineno > cut and n.id not in bound and n.id not in known]
+    return problems
+
+
+OLD_STUB = '''def forward(self, X, y):
+    #------------------------------------------------------------------
+    # TODO: The loss and the accuracy.
+    #------------------------------------------------------------------
+    raise NotImplementedError(
+        "forward is not implemented yet: see the TODO in models/m.py")
+    return loss, accuracy
+
+
+def train(X):
+    return forward(None, X, None)
+'''
+
+
+def test_undeclared_reads_catches_the_old_stubs():
+    """The check below fails on what `autograder stubs` wrote before outputs were declared."""
+    assert undeclared_reads(OLD_STUB) == [(7, 'loss'), (7, 'accuracy')]
+    declared = OLD_STUB.replace('    #---', '    loss = None\n    accuracy = None\n    #---', 1)
+    assert undeclared_reads(declared) == []
+
+
+def test_every_stub_declares_the_names_read_after_it():
+    for path in sorted(STUDENT.rglob('*.py')):
+        problems = undeclared_reads(path.read_text(), str(path))
+        assert not problems, (f"{path.relative_to(STUDENT)}: read after the stub's raise but "
+                              f"never assigned: {problems}")
+
+
+def test_every_answer_region_is_banner_prompt_banner_raise_end_banner():
+    regions = 0
+    for path in sorted(STUDENT.rglob('*.py')):
+        lines = path.read_text().splitlines()
+        for i, line in enumerate(lines):
+            if line.strip() != 'raise NotImplementedError(':
+                continue
+            regions += 1
+            indent = line[:len(line) - len(line.lstrip())]
+            assert lines[i - 1] == indent + stubs.BANNER, f"{path}:{i}: no banner above"
+            close = next(j for j in range(i, len(lines)) if lines[j].rstrip().endswith('")'))
+            assert lines[close + 1] == indent + stubs.END_BANNER, \
+                f"{path}:{close + 2}: the answer region is not closed by the END banner"
+            top = max(j for j in range(i - 1) if lines[j] == indent + stubs.BANNER)
+            assert lines[top + 1].strip().startswith('# TODO:'), f"{path}:{top + 2}"
+    assert regions == sum(len(stubs.solution_regions(p.read_text()))
+                          for p in SOLUTIONS.rglob('*.py'))
+
+
+def test_stubs_keep_the_tree_width():
+    for path in sorted(STUDENT.rglob('*.py')):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            width = PROMPT_WIDTH if line.lstrip().startswith('#') else CODE_WIDTH
+            assert len(line) <= width, f"{path}:{number}: {len(line)} columns > {width}"
+
+
+def test_region_outputs_skip_arguments_and_earlier_names():
+    source = ('def f(x, y):\n    z = 0\n    # BEGIN SOLUTION\n    # TODO: a\n'
+              '    x = x + 1\n    z = x\n    w, v = z, y\n    # END SOLUTION\n'
+              '    return v, w, x, z, y\n')
+    out = stubs.render_stub(source, 'f.py', 'f.py')
+    assert '    v = None\n    w = None\n    #---' in out
+    assert 'x = None' not in out and 'z = None' not in out and 'y = None' not in out
+    assert undeclared_reads(out) == []

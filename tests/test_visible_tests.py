@@ -1,4 +1,11 @@
-"""The visible tests: green on solutions/, cleanly red on the untouched stubs."""
+"""The visible tests: every one passes on solutions/ and fails on the untouched stubs.
+
+Each test is checked on its own, under both runners students use, from the
+package folder: `python -m pytest` and `python -m unittest discover tests`.
+A test that passes on the stubs checks nothing a student writes; a test that
+runs under one runner only, or vanishes under one, is caught by comparing the
+two runners' lists.
+"""
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -7,55 +14,116 @@ import pytest
 
 from helpers import SOLUTIONS, STUDENT, run
 
+STUB_MESSAGE = 'is not implemented yet'
+# unittest -v: "test_x (test_mod.TestClass.test_x) ... ok" (Python >= 3.11) or
+# "test_x (test_mod.TestClass) ... ok" (older), a docstring line possibly between.
+VERBOSE_LINE = re.compile(
+    r'^(?P<name>test\w*) \((?P<where>[\w.]+)\)\n?(?:[^\n]*?)? ?\.\.\. '
+    r'(?P<status>ok|FAIL|ERROR|skipped[^\n]*|expected failure|unexpected success)$', re.M)
 
-def junit(package, tmp_path):
-    """Run `python -m pytest tests` in a package folder; return (exit code, cases)."""
+
+def pytest_outcomes(package, tmp_path):
+    """Run `python -m pytest tests` in `package`.
+
+    Returns:
+        (CompletedProcess, {'module.Class.test': (outcome, message)}) with
+        outcome 'passed', 'failed', 'error' or 'skipped'.
+    """
     report = tmp_path / 'report.xml'
     result = run([sys.executable, '-m', 'pytest', 'tests', '-q', '-p', 'no:cacheprovider',
                   f'--junitxml={report}'], cwd=package)
-    cases = ET.parse(report).getroot().iter('testcase')
-    return result, list(cases)
+    outcomes = {}
+    for case in ET.parse(report).getroot().iter('testcase'):
+        key = f"{case.get('classname').removeprefix('tests.')}.{case.get('name')}"
+        outcome, message = 'passed', ''
+        for kind in ('failure', 'error', 'skipped'):
+            found = case.findall(kind)
+            if found:
+                outcome = 'failed' if kind == 'failure' else kind
+                message = ' '.join((p.get('message') or '') + ' ' + (p.text or '')
+                                   for p in found)
+                break
+        assert key not in outcomes, f"{key} reported twice (subtests?)"
+        outcomes[key] = (outcome, message)
+    return result, outcomes
 
 
-@pytest.mark.usefixtures('mnist')
-def test_visible_tests_pass_on_solutions_with_pytest(tmp_path):
-    result, cases = junit(SOLUTIONS, tmp_path)
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert len(cases) >= 25
+def unittest_outcomes(package):
+    """Run `python -m unittest discover tests -v` in `package`.
+
+    Returns:
+        (CompletedProcess, {'module.Class.test': (status, traceback)}) with
+        status 'ok', 'FAIL', 'ERROR', 'skipped ...'; a test whose status line
+        could not be read (subTest output, say) gets status None.
+    """
+    result = run([sys.executable, '-m', 'unittest', 'discover', 'tests', '-v'], cwd=package)
+    outcomes = {}
+    for match in VERBOSE_LINE.finditer(result.stderr):
+        where = match['where']
+        key = where if where.endswith('.' + match['name']) else f"{where}.{match['name']}"
+        outcomes[key] = (match['status'], '')
+    # The failure reports: "ERROR: test_x (test_mod.TestClass.test_x)" then the traceback.
+    for block in re.split(r'^={50,}\n', result.stderr, flags=re.M)[1:]:
+        head = re.match(r'(?:FAIL|ERROR): (test\w*) \(([\w.]+)\)', block)
+        if head:
+            name, where = head.groups()
+            key = where if where.endswith('.' + name) else f"{where}.{name}"
+            outcomes[key] = (outcomes.get(key, (None,))[0], block)
+    ran = re.search(r'^Ran (\d+) tests?', result.stderr, re.M)
+    for number in range(int(ran[1]) - len(outcomes) if ran else 1):
+        outcomes[f'<unparsed {number}>'] = (None, result.stderr[-3000:])
+    return result, outcomes
 
 
-@pytest.mark.usefixtures('mnist')
-def test_visible_tests_pass_on_solutions_with_unittest():
-    result = run([sys.executable, '-m', 'unittest', 'discover', 'tests'], cwd=SOLUTIONS)
-    assert result.returncode == 0, result.stderr[-3000:]
-    ran = int(re.search(r'Ran (\d+) tests', result.stderr).group(1))
-    assert ran >= 25 and 'OK' in result.stderr
+@pytest.fixture(scope='module')
+def runs(mnist, tmp_path_factory):
+    """Both runners on both packages, run once for all the tests below."""
+    done = {}
+    for label, package in (('solutions', SOLUTIONS), ('stubs', STUDENT)):
+        done[label, 'pytest'] = pytest_outcomes(package, tmp_path_factory.mktemp(label))
+        done[label, 'unittest'] = unittest_outcomes(package)
+    return done
 
 
-# Tests of code the students receive complete; everything else is theirs to write.
-GIVEN = {'test_test_set', 'test_softmax_regression_weights', 'test_two_layer_net_weights'}
+@pytest.mark.parametrize('runner', ['pytest', 'unittest'])
+def test_every_visible_test_passes_on_the_solutions(runs, runner):
+    result, outcomes = runs['solutions', runner]
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert len(outcomes) >= 30
+    passed = 'passed' if runner == 'pytest' else 'ok'
+    not_passed = {k: v[0] for k, v in outcomes.items() if v[0] != passed}
+    assert not_passed == {}, "every visible test must pass (none skipped) on the solutions"
 
 
-@pytest.mark.usefixtures('mnist')
-def test_stubs_fail_every_implementation_test_with_not_implemented(tmp_path):
-    result, cases = junit(STUDENT, tmp_path)
-    assert result.returncode == 1, result.stdout[-3000:]  # failures, not a crash (2-4)
-    failed = {}
-    for case in cases:
-        problems = case.findall('failure') + case.findall('error')
-        if problems:
-            failed[case.get('name')] = ' '.join(p.get('message', '') for p in problems)
-    names = {case.get('name') for case in cases}
-    assert names - failed.keys() == GIVEN, "only the tests of given code may pass"
-    for name, message in failed.items():
-        assert 'NotImplementedError' in message and 'is not implemented yet' in message, \
-            f"{name}: {message}"
+@pytest.mark.parametrize('runner', ['pytest', 'unittest'])
+def test_every_visible_test_fails_on_the_stubs_with_not_implemented(runs, runner):
+    result, outcomes = runs['stubs', runner]
+    assert result.returncode == 1, (result.stdout + result.stderr)[-3000:]  # not a crash
+    assert outcomes.keys() == runs['solutions', runner][1].keys(), \
+        "the same tests must run on the stubs as on the solutions"
+    failing = ('failed', 'error') if runner == 'pytest' else ('FAIL', 'ERROR')
+    passing = sorted(k for k, (status, _) in outcomes.items() if status not in failing)
+    assert passing == [], ("these visible tests pass on the untouched stubs, so they check "
+                           "nothing a student writes")
+    for key, (_, message) in outcomes.items():
+        assert 'NotImplementedError' in message and STUB_MESSAGE in message, \
+            f"{key} on the stubs should fail by hitting a TODO:\n{message[-1500:]}"
+    if runner == 'pytest':
+        summary = result.stdout.strip().splitlines()[-1]
+        assert re.fullmatch(rf'{len(outcomes)} failed in [\d.]+s', summary), summary
+    else:
+        assert 'ImportError' not in result.stderr and 'ModuleNotFoundError' not in result.stderr
+        assert re.search(rf'FAILED \((failures=\d+, )?errors=\d+\)|FAILED \(failures=\d+\)',
+                         result.stderr)
 
 
-@pytest.mark.usefixtures('mnist')
-def test_stubs_under_unittest_error_without_import_failures():
-    result = run([sys.executable, '-m', 'unittest', 'discover', 'tests'], cwd=STUDENT)
-    assert result.returncode == 1
-    assert 'ImportError' not in result.stderr and 'ModuleNotFoundError' not in result.stderr
-    assert re.search(r'FAILED \(errors=\d+\)', result.stderr), result.stderr[-2000:]
-    assert result.stderr.count('NotImplementedError: ') >= 20
+def test_both_runners_run_the_same_tests(runs):
+    assert runs['solutions', 'pytest'][1].keys() == runs['solutions', 'unittest'][1].keys()
+
+
+def test_no_visible_test_uses_subtests():
+    # Under pytest a test whose subTests all fail still counts as passed: the
+    # student would see "passed" for broken code.
+    for path in sorted((SOLUTIONS / 'tests').glob('test_*.py')):
+        assert 'self.subTest(' not in path.read_text(), \
+            f"{path.name}: test each case in its own method, not with subTest"

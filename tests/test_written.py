@@ -10,7 +10,16 @@ If they are missing the tests FAIL (never skip) and say what to install.
 Every build runs in a temporary copy of written/ (nothing is written to the
 tree). The solutions report is built from fixture assets that this file
 writes into the copy's generated/ folder (dummy values and tiny PNGs): it
-tests the LaTeX, not the numbers of the solutions package.
+tests the LaTeX, not the numbers of the solutions package. One test runs the
+real generator, `make_report_assets.py --quick` (one epoch per run on a
+subset: seconds, whatever the machine's load), and builds everything from
+its output. The report's own numbers come from the full run, which also
+checks every claim the model answers make about them:
+
+    python written/make_report_assets.py && written/build.sh
+
+Every command here runs in its own process group and the whole group is
+killed if it exceeds its timeout, so nothing it started outlives the test.
 
 The numeric checks at the end verify the math stated in theory.tex
 (softmax Jacobian, softmax + cross-entropy gradient). They take the softmax
@@ -20,10 +29,13 @@ plugged in.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
+import sys
 import unicodedata
 import zlib
 from pathlib import Path
@@ -42,6 +54,7 @@ INSTALL_HINT = (
 WORD_LIMIT = 350
 WINDOW = 8  # a leak is any run of WINDOW consecutive solution words
 BUILD_TIMEOUT = 900
+QUICK_ASSETS_TIMEOUT = 600
 
 
 # --------------------------------------------------------------------------
@@ -69,14 +82,27 @@ def copy_written(dest: Path) -> Path:
     return target
 
 
-def run_build(kit: Path, *targets: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["bash", str(kit / "build.sh"), *targets],
-        cwd=kit,
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT,
+def run_group(cmd, cwd: Path, timeout: float) -> subprocess.CompletedProcess:
+    """Run `cmd` in a new process group; on timeout kill the whole group and fail."""
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
     )
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        pytest.fail(
+            f"{' '.join(map(str, cmd))} exceeded {timeout} s; its process group was "
+            f"killed.\n{stdout[-2000:]}\n{stderr[-2000:]}",
+            pytrace=False,
+        )
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+
+
+def run_build(kit: Path, *targets: str) -> subprocess.CompletedProcess:
+    return run_group(["bash", str(kit / "build.sh"), *targets], kit, BUILD_TIMEOUT)
 
 
 def build_or_fail(kit: Path, *targets: str) -> Path:
@@ -108,27 +134,50 @@ def pdf_text(pdf: Path) -> str:
 # --------------------------------------------------------------------------
 
 FIXTURE_VALUES = {
-    "SoftmaxTestAcc": "91.37\\%",
-    "SoftmaxValAcc": "91.73\\%",
-    "TwoLayerTestAcc": "97.41\\%",
+    "SoftmaxValAcc": "71.73\\%",
+    "SoftmaxTestAcc": "71.37\\%",
+    "SoftmaxFinalTrainAcc": "70.11\\%",
+    "SoftmaxFinalValAcc": "71.72\\%",
+    "LinearSoftmaxValAcc": "90.95\\%",
+    "LinearSoftmaxTestAcc": "90.85\\%",
     "TwoLayerValAcc": "97.59\\%",
+    "TwoLayerTestAcc": "97.41\\%",
+    "TwoLayerFinalTrainAcc": "97.12\\%",
+    "TwoLayerFinalValAcc": "97.58\\%",
     "SecondsPerEpoch": "3.217",
+    "RecallTable": "\\begin{tabular}{cc}\\toprule Class & Recall \\\\ \\midrule "
+    "0 & 55.55\\% \\\\ \\bottomrule\\end{tabular}",
+    "SoftmaxDeadPhrase": "classes 4 and 6 have test recall below 1.0\\%",
+    "LinearMinRecall": "83.21\\%",
+    "BestLR": "0.5",
+    "BestLRValAcc": "96.66\\%",
+    "SmallestLR": "0.001",
+    "SmallLRPlateauEpochs": "7",
+    "SmallLRPlateauAcc": "11.22\\%",
+    "SmallLRFinalValAcc": "66.61\\%",
+    "BestReg": "0.01",
+    "BestRegValAcc": "95.55\\%",
+    "LargestRegValAcc": "12.34\\%",
+    "SecondRegValAcc": "43.21\\%",
+    "SweepLR": "0.2",
+    "StepsPerEpoch": "1,234",
+    "MaxEtaLambda": "0.3",
     "TunedConfig": "two-layer network, learning rate 0.1, regularization "
     "0.0001, 128 hidden units, batch size 64, 20 epochs",
+    "TunedValAcc": "97.95\\%",
     "TunedTestAcc": "97.83\\%",
+    "TuningCandidates": "17",
+    "TunedValStdErr": "0.44",
+    "ValidationSize": "11,111",
 }
 LR_SETTINGS = ("1", "0.1", "0.05", "0.01")
 REG_SETTINGS = ("1", "0.1", "0.01", "0.001", "0.0001")
 FIGURES = ("softmax_curves.png", "twolayer_curves.png", "lr_sweep.png", "reg_sweep.png")
 
 
-def _sweep_table(header: str, settings, values) -> str:
-    rows = " ".join(f"{s} & {v}\\% \\\\" for s, v in zip(settings, values))
-    return (
-        "\\begin{tabular}{cc}\\toprule "
-        f"{header} & Validation accuracy \\\\ \\midrule {rows} \\bottomrule"
-        "\\end{tabular}"
-    )
+def _sweep_rows(settings, first, second) -> str:
+    """Body rows of a sweep table, as the generator writes them (three cells)."""
+    return " ".join(f"${s}$ & {a} & {b}\\% \\\\" for s, a, b in zip(settings, first, second))
 
 
 def tiny_png(path: Path, width: int = 64, height: int = 40) -> None:
@@ -164,12 +213,12 @@ def write_fixture_assets(kit: Path) -> None:
     lines = ["% Fixture written by tests/test_written.py (dummy values)."]
     for name, value in FIXTURE_VALUES.items():
         lines.append(f"\\newcommand{{\\{name}}}{{{value}}}")
-    lr = _sweep_table("Learning rate", LR_SETTINGS, ("11.35", "92.04", "91.88", "89.61"))
-    reg = _sweep_table(
-        "Regularization", REG_SETTINGS, ("11.35", "78.52", "89.93", "91.70", "91.81")
-    )
-    lines.append(f"\\newcommand{{\\LRSweepTable}}{{{lr}}}")
-    lines.append(f"\\newcommand{{\\RegSweepTable}}{{{reg}}}")
+    lr = _sweep_rows(LR_SETTINGS, ("0.111", "0.222", "0.333", "0.444"),
+                     ("11.35", "92.04", "91.88", "89.61"))
+    reg = _sweep_rows(REG_SETTINGS, ("1.1\\%", "2.2\\%", "3.3\\%", "4.4\\%", "5.5\\%"),
+                      ("11.35", "78.52", "89.93", "91.70", "91.81"))
+    lines.append(f"\\newcommand{{\\LRSweepRows}}{{{lr}}}")
+    lines.append(f"\\newcommand{{\\RegSweepRows}}{{{reg}}}")
     (gen / "report_values.tex").write_text("\n".join(lines) + "\n")
     for fig in FIGURES:
         tiny_png(gen / fig)
@@ -381,9 +430,11 @@ def test_student_sheet_has_answer_boxes(student_build, doc):
 def test_report_solutions_use_generated_values(report_solutions_build):
     text = pdf_text(report_solutions_build / "report_solutions.pdf")
     for value in FIXTURE_VALUES.values():
+        if value.startswith("\\begin"):
+            continue  # a whole tabular: its cells are probed below
         probe = value.replace("\\%", "%").split(",")[0]
         assert probe in text, f"generated value {probe!r} missing from report_solutions.pdf"
-    for value in ("92.04", "91.81"):  # one cell of each sweep table
+    for value in ("92.04", "91.81", "0.333", "4.4%", "55.55%"):  # cells of the tables
         assert value in text
 
 
@@ -527,24 +578,186 @@ def test_cross_entropy_gradient_is_the_models_backward():
     np.testing.assert_allclose(model.gradients['W1'], X.T @ (p - np.eye(4)[y]) / 6, rtol=1e-10)
 
 
-def test_everything_builds_from_a_clean_copy_with_the_real_assets(tmp_path):
-    """What CI promises: every PDF, the solutions report with the numbers the
-    solutions package produces (make_report_assets.py, full training)."""
+def generate_quick_assets(kit: Path) -> str:
+    """Run the real generator in its quick mode into kit/generated; its output."""
+    proc = run_group(
+        [sys.executable, str(kit / "make_report_assets.py"), "--quick",
+         "--out", str(kit / "generated")],
+        kit, QUICK_ASSETS_TIMEOUT,
+    )
+    assert proc.returncode == 0, f"make_report_assets.py --quick failed:\n{proc.stderr[-3000:]}"
+    return (kit / "generated" / "report_values.tex").read_text()
+
+
+def generated_values(text: str) -> dict:
+    return dict(re.findall(r"\\newcommand\{\\(\w+)\}\{(.*?)\}\n(?=\\newcommand|$)", text,
+                           re.S))
+
+
+@pytest.fixture(scope="session")
+def quick_kit(tmp_path_factory) -> Path:
+    """A clean copy of written/ with the real generator's --quick assets."""
     require_tools()
-    kit = copy_written(tmp_path)
-    (tmp_path / 'solutions').symlink_to(WRITTEN.parent / 'solutions')
+    root = tmp_path_factory.mktemp("written_quick")
+    kit = copy_written(root)
+    (root / 'solutions').symlink_to(WRITTEN.parent / 'solutions')
+    generate_quick_assets(kit)
+    return kit
+
+
+def test_everything_builds_from_a_clean_copy_with_the_real_generator(quick_kit):
+    """What CI promises: every PDF, the solutions report built from what the
+    solutions package produces. The generator runs in its quick mode (one
+    epoch per run on a subset, seconds), so the test does not depend on the
+    machine's speed; the report's numbers come from the full run
+    (`python written/make_report_assets.py`, see the module docstring)."""
+    kit = quick_kit
+    values = (kit / 'generated' / 'report_values.tex').read_text()
+    assert values.startswith('% Generated by make_report_assets.py --quick.')
+    assert (kit / 'generated' / 'tuned_config.yaml').is_file()
     build = build_or_fail(kit, 'all')
     for doc in DOCS:
         assert (build / f'{doc}.pdf').is_file() and (build / f'{doc}_solutions.pdf').is_file()
-    values = (kit / 'generated' / 'report_values.tex').read_text()
-    assert '--quick' not in values
-    accuracy = float(re.search(r'TwoLayerTestAcc\}\{([\d.]+)', values).group(1))
-    assert accuracy >= 90.0, values
-    assert accuracy and accuracy_in_pdf(build / 'report_solutions.pdf', accuracy)
+    macros = generated_values(values)
+    text = pdf_text(build / 'report_solutions.pdf')
+    for name in ('TwoLayerTestAcc', 'LinearSoftmaxValAcc', 'TunedValAcc', 'BestRegValAcc'):
+        assert macros[name].replace('\\%', '%') in text, name
+    assert macros['TunedConfig'].split(',')[0] in text
 
 
-def accuracy_in_pdf(pdf, accuracy):
-    return f'{accuracy:.1f}%' in pdf_text(pdf)
+def test_generator_macros_are_what_report_tex_uses(quick_kit):
+    """Every value the generator writes is typeset by report.tex, every macro of
+    the fixture exists in the generator, and the sweep tables' rows have as many
+    cells as the headers report.tex shares with the student sheet."""
+    macros = generated_values((quick_kit / 'generated' / 'report_values.tex').read_text())
+    fixture = set(FIXTURE_VALUES) | {'LRSweepRows', 'RegSweepRows'}
+    assert set(macros) == fixture, (set(macros) ^ fixture)
+    report = strip_comments((WRITTEN / 'report.tex').read_text())
+    unused = [name for name in macros if f'\\{name}' not in report]
+    assert not unused, f"generated but never typeset by report.tex: {unused}"
+
+    sys.path.insert(0, str(WRITTEN))
+    try:
+        import make_report_assets as generator
+    finally:
+        sys.path.remove(str(WRITTEN))
+    for setting, columns, rows, settings in (
+        ('Learning rate', generator.LR_COLUMNS, macros['LRSweepRows'], LR_SETTINGS),
+        ('Regularization strength', generator.REG_COLUMNS, macros['RegSweepRows'],
+         REG_SETTINGS),
+    ):
+        header = ' & '.join((setting,) + columns) + ' \\\\'
+        assert header in report, f"report.tex's table header is not {header!r}"
+        body = [r for r in rows.strip().split('\\\\') if r.strip()]
+        assert len(body) == len(settings)
+        for row, value in zip(body, settings):
+            cells = [c.strip() for c in row.split('&')]
+            assert len(cells) == 1 + len(columns) and cells[0] == f'${value}$', row
+
+
+# --------------------------------------------------------------------------
+# the student sheets: the course's numbering, one problem per page
+# --------------------------------------------------------------------------
+
+COURSE_PROBLEMS = {
+    'theory': ('2.1', '2.2', '2.3', '2.4', '2.5', '3.6', '3.7'),
+    'review': ('4.8', '4.9'),
+}
+COURSE_SECTIONS = {
+    'theory': ('1 Collaborators', '2 Optimization', '3 Directed acyclic graphs'),
+    'review': ('4 Paper review',),
+}
+
+
+def pdf_pages(pdf: Path) -> list[str]:
+    return pdf_text(pdf).split('\f')
+
+
+@pytest.mark.parametrize('doc', sorted(COURSE_PROBLEMS))
+def test_student_sheet_numbering_and_one_problem_per_page(student_build, doc):
+    pages = pdf_pages(student_build / f'{doc}.pdf')
+    heading = re.compile(r'^(\d\.\d)\s+[A-Z]', re.M)  # a problem's number, then its title
+    found = []
+    for number, page in enumerate(pages, 1):
+        here = heading.findall(page)
+        assert len(here) <= 1, f"{doc}.pdf page {number} holds problems {here}"
+        if here:
+            assert 'Answer' in page, f"{doc}.pdf page {number}: problem {here[0]} without its box"
+            found.append(here[0])
+    assert tuple(found) == COURSE_PROBLEMS[doc]
+    text = ' '.join(' '.join(pages).split())
+    for section in COURSE_SECTIONS[doc]:
+        assert section in text, f"{doc}.pdf lacks the section heading {section!r}"
+
+
+def test_every_theory_problem_has_a_grading_guide():
+    tex = strip_comments((WRITTEN / 'theory.tex').read_text())
+    body = tex.split('\\begin{document}', 1)[1]
+    problems = re.split(r'\\problem\{', body)[1:]
+    assert len(problems) == len(COURSE_PROBLEMS['theory'])
+    for number, problem in zip(COURSE_PROBLEMS['theory'], problems):
+        guide = re.search(r'\\begin\{instructoronly\}(.*?)\\end\{instructoronly\}', problem, re.S)
+        assert guide and 'Grading guide' in guide.group(1), f"problem {number}: no grading guide"
+        assert re.search(r'\d+ points?', guide.group(1)) and 'Common errors' in guide.group(1), \
+            f"problem {number}: the guide needs points per step and common errors"
+
+
+def test_grading_guides_are_only_in_the_solutions(student_build, solutions_build):
+    for doc in ('theory', 'review'):
+        assert 'Grading guide' not in pdf_text(student_build / f'{doc}.pdf')
+        assert 'Grading guide' in pdf_text(solutions_build / f'{doc}_solutions.pdf')
+
+
+def test_review_links_the_paper_and_its_interactive_page(student_build):
+    text = pdf_text(student_build / 'review.pdf')
+    assert 'arxiv.org/abs/1906.04358' in text and 'weightagnostic.github.io' in text
+
+
+# --------------------------------------------------------------------------
+# claims of the written answers, checked on the solutions package
+# --------------------------------------------------------------------------
+
+
+def softmax_models():
+    """The homework's SoftmaxRegression and the same model without the ReLU."""
+    sys.path.insert(0, str(WRITTEN))
+    try:
+        import make_report_assets as generator
+    finally:
+        sys.path.remove(str(WRITTEN))
+    from models import SoftmaxRegression
+
+    return SoftmaxRegression, generator.linear_softmax_class()
+
+
+def batch_loss(model_class, W, X, y):
+    model = model_class(input_size=X.shape[1], num_classes=W.shape[1])
+    model.weights['W1'] = W
+    return model.forward(X, y, mode='train')[0], model.gradients['W1']
+
+
+def test_softmax_regression_with_its_relu_is_not_convex():
+    """theory.tex, remark after 2.3: flat regions with zero gradient and loss
+    log C, and a midpoint above the chord; the linear model has neither."""
+    relu_model, linear_model = softmax_models()
+    rng = np.random.default_rng(5)
+    X = np.abs(rng.normal(size=(20, 6)))
+    y = rng.integers(0, 4, size=20)
+    # Every score negative: constant loss log C, zero gradient.
+    W = -np.abs(rng.normal(size=(6, 4)))
+    loss, grad = batch_loss(relu_model, W, X, y)
+    assert np.isclose(loss, np.log(4)) and np.all(grad == 0)
+    # A midpoint above the chord: true class's column from negative to positive.
+    a, b = np.zeros((6, 4)), np.zeros((6, 4))
+    a[:, 0], b[:, 0] = -1.0, 1.0
+    y0 = np.zeros(20, dtype=int)
+    la, lb, lm = (batch_loss(relu_model, w, X, y0)[0] for w in (a, b, (a + b) / 2))
+    assert lm > (la + lb) / 2 + 1e-3
+    # The linear model: no midpoint violation on random pairs.
+    for _ in range(200):
+        a, b = rng.normal(scale=2.0, size=(2, 6, 4))
+        la, lb, lm = (batch_loss(linear_model, w, X, y)[0] for w in (a, b, (a + b) / 2))
+        assert lm <= (la + lb) / 2 + 1e-12
 
 
 def test_numeric_checks_can_fail():

@@ -42,10 +42,12 @@ class _baseNetwork:
                 distribution. Finite even for logits of +-1e4.
         """
         # BEGIN SOLUTION
-        # TODO: Turn each row of logits into probabilities: exp(s_j) / sum_k exp(s_k).
-        #   exp overflows for logits above ~709 (float64) or ~88 (float32): subtract
-        #   each row's maximum first. The result is unchanged, since softmax(s) equals
-        #   softmax(s - c) for any constant c added to a whole row.
+        # TODO: Turn each row of logits into a probability distribution,
+        #   prob[i, j] = exp(scores[i, j]) / sum_k exp(scores[i, k]); shape (N, C),
+        #   the dtype of scores.
+        #   Pitfall: exp overflows to inf above about 709 in float64 (88 in float32),
+        #   and inf / inf is nan. The rows must stay finite and sum to 1 for logits
+        #   of +-1e4, so the formula cannot be evaluated as it is written here.
         scores = np.asarray(scores)
         prob = np.exp(scores - scores.max(axis=1, keepdims=True))
         prob /= prob.sum(axis=1, keepdims=True)
@@ -64,9 +66,11 @@ class _baseNetwork:
                 a predicted probability is exactly 0.
         """
         # BEGIN SOLUTION
-        # TODO: Pick each example's probability of its true class, take -log, average
-        #   over the batch. log(0) is -inf: clip the probabilities from below by a tiny
-        #   positive number (np.finfo(dtype).tiny) so the loss stays finite.
+        # TODO: The loss is the mean over the batch of -log x_pred[i, y[i]], the
+        #   probability predicted for each example's true class; return a float.
+        #   Pitfall: a predicted probability can be exactly 0 (exp underflows in the
+        #   softmax), and log(0) is -inf. The loss must stay finite (large, but a
+        #   number) when that happens.
         x_pred = np.asarray(x_pred)
         picked = x_pred[np.arange(len(x_pred)), y]
         tiny = np.finfo(picked.dtype if picked.dtype.kind == 'f' else np.float64).tiny
@@ -102,11 +106,10 @@ class _baseNetwork:
                 large |X|.
         """
         # BEGIN SOLUTION
-        # TODO: Compute 1 / (1 + exp(-X)) without an overflow warning: exp(-X) is inf
-        #   for very negative X (below about -709 in float64, -88 in float32). The
-        #   formula still gives the right answer there, 1 / (1 + inf) = 0, so it is
-        #   enough to silence the warning with np.errstate(over='ignore'). (The
-        #   identity sigmoid(x) = (1 + tanh(x/2)) / 2 also works, but tanh is slower.)
+        # TODO: Compute 1 / (1 + exp(-X)) elementwise; same shape and dtype as X.
+        #   Pitfall: exp(-X) overflows for very negative X (below about -709 in
+        #   float64, -88 in float32). The result must still be right there (values
+        #   near 0, never nan) and numpy must print no overflow warning.
         with np.errstate(over='ignore'):
             out = 1 / (1 + np.exp(-np.asarray(X)))
         # END SOLUTION

@@ -45,13 +45,17 @@ class TwoLayerNet(_baseNetwork):
             accuracy: float in [0, 1].
         """
         # BEGIN SOLUTION
-        # TODO: Forward pass: Z1 = X W1 + b1 (N, H), A1 = sigmoid(Z1),
-        #   Z2 = A1 W2 + b2 (N, C), P = softmax(Z2); then loss and accuracy.
-        #   In 'train' mode only, backward pass, with Y the one-hot matrix of y:
-        #     dZ2 = (P - Y) / N            dW2 = A1^T dZ2    db2 = column sums of dZ2
-        #     dA1 = dZ2 W2^T               dZ1 = dA1 * sigmoid'(Z1)
-        #     dW1 = X^T dZ1                db1 = column sums of dZ1
-        #   Store the four gradients in self.gradients.
+        # TODO: Forward pass: the hidden layer's sigmoid of X W1 + b1 (N, H), the
+        #   scores of the output layer from it with W2 and b2 (N, C), and their
+        #   softmax; then the loss (mean cross-entropy over the batch) and the
+        #   accuracy, with the methods of _baseNetwork.
+        #   Backward pass, in 'train' mode only: the gradients of that loss with
+        #   respect to W1 (D, H), b1 (H,), W2 (H, C) and b2 (C,), each averaged over
+        #   the batch and shaped like its parameter. ASSIGN each to
+        #   self.gradients[name] on every call (never add to the old value). Leave
+        #   the L2 penalty out: the optimizer adds it. Derive them with the chain
+        #   rule, from the loss back through each layer, keeping what the forward
+        #   pass computed; test them with gradcheck.check_model_gradients.
         X = np.asarray(X)
         # Compute in the input's precision: float32 data trains at float32 speed,
         # float64 data (gradient checks) stays exact.

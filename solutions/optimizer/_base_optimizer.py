@@ -31,9 +31,11 @@ class _BaseOptimizer:
                 after model.forward(X, y, mode='train').
         """
         # BEGIN SOLUTION
-        # TODO: The derivative of reg/2 * sum(W**2) with respect to W is reg * W.
-        #   Add it to model.gradients[name] for every weight matrix (name starts
-        #   with 'W'); leave the biases ('b...') untouched.
+        # TODO: The penalty is reg/2 * sum(W**2), summed over the weight matrices
+        #   only (names starting with 'W'); biases ('b...') are never regularized.
+        #   Add its gradient with respect to each weight matrix to
+        #   model.gradients[name], in place, and leave the biases' gradients as
+        #   they are.
         for name, weight in model.weights.items():
             if name.startswith('W'):
                 model.gradients[name] += self.reg * weight

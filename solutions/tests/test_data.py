@@ -27,18 +27,19 @@ class TestLoading(unittest.TestCase):
         np.testing.assert_array_equal(train_data[::997], self.images[:48000:997])
         np.testing.assert_array_equal(val_data[::997], self.images[48000::997])
 
-    def test_dtypes_and_range(self):
-        train_data, train_label, _, _ = load_mnist_trainval()
-        self.assertEqual(train_data.dtype, np.float32)
-        self.assertEqual(train_label.dtype, np.int64)
-        self.assertGreaterEqual(float(train_data.min()), 0.0)
-        self.assertLessEqual(float(train_data.max()), 1.0)
-        np.testing.assert_array_equal(train_label[:10], [5, 0, 4, 1, 9, 2, 1, 3, 1, 4])
-
-    def test_test_set(self):
+    def test_dtypes_range_and_first_labels_of_every_split(self):
+        train_data, train_label, val_data, val_label = load_mnist_trainval()
         test_data, test_label = load_mnist_test()
+        for split, data, label in (('train', train_data, train_label),
+                                   ('validation', val_data, val_label),
+                                   ('test', test_data, test_label)):
+            self.assertEqual(data.dtype, np.float32, f"{split} images")
+            self.assertEqual(label.dtype, np.int64, f"{split} labels")
+            self.assertGreaterEqual(float(data.min()), 0.0, f"{split} images")
+            self.assertLessEqual(float(data.max()), 1.0, f"{split} images")
+        np.testing.assert_array_equal(train_label[:10], [5, 0, 4, 1, 9, 2, 1, 3, 1, 4])
+        np.testing.assert_array_equal(val_label[:5], self.labels[48000:48005])
         self.assertEqual(test_data.shape, (10000, 784))
-        self.assertEqual(test_data.dtype, np.float32)
         np.testing.assert_array_equal(test_label[:10], [7, 2, 1, 0, 4, 1, 4, 9, 5, 9])
 
 

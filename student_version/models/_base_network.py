@@ -41,14 +41,19 @@ class _baseNetwork:
             prob: (N, C) float, same dtype; every row is a probability
                 distribution. Finite even for logits of +-1e4.
         """
+        prob = None
         #----------------------------------------------------------------------------
-        # TODO: Turn each row of logits into probabilities: exp(s_j) / sum_k exp(s_k).
-        #   exp overflows for logits above ~709 (float64) or ~88 (float32): subtract
-        #   each row's maximum first. The result is unchanged, since softmax(s) equals
-        #   softmax(s - c) for any constant c added to a whole row.
+        # TODO: Turn each row of logits into a probability distribution,
+        #   prob[i, j] = exp(scores[i, j]) / sum_k exp(scores[i, k]); shape (N, C),
+        #   the dtype of scores.
+        #   Pitfall: exp overflows to inf above about 709 in float64 (88 in float32),
+        #   and inf / inf is nan. The rows must stay finite and sum to 1 for logits
+        #   of +-1e4, so the formula cannot be evaluated as it is written here.
         #----------------------------------------------------------------------------
         raise NotImplementedError(
-            "_baseNetwork.softmax is not implemented yet: see the TODO in models/_base_network.py")
+            "_baseNetwork.softmax is not implemented yet: "
+            "see the TODO in models/_base_network.py")
+        #----------------------------- END OF YOUR CODE -----------------------------
         return prob
 
     def cross_entropy_loss(self, x_pred, y):
@@ -62,13 +67,18 @@ class _baseNetwork:
             loss: float, mean over the batch of -log x_pred[i, y[i]]. Finite when
                 a predicted probability is exactly 0.
         """
+        loss = None
         #----------------------------------------------------------------------------
-        # TODO: Pick each example's probability of its true class, take -log, average
-        #   over the batch. log(0) is -inf: clip the probabilities from below by a tiny
-        #   positive number (np.finfo(dtype).tiny) so the loss stays finite.
+        # TODO: The loss is the mean over the batch of -log x_pred[i, y[i]], the
+        #   probability predicted for each example's true class; return a float.
+        #   Pitfall: a predicted probability can be exactly 0 (exp underflows in the
+        #   softmax), and log(0) is -inf. The loss must stay finite (large, but a
+        #   number) when that happens.
         #----------------------------------------------------------------------------
         raise NotImplementedError(
-            "_baseNetwork.cross_entropy_loss is not implemented yet: see the TODO in models/_base_network.py")
+            "_baseNetwork.cross_entropy_loss is not implemented yet: "
+            "see the TODO in models/_base_network.py")
+        #----------------------------- END OF YOUR CODE -----------------------------
         return loss
 
     def compute_accuracy(self, x_pred, y):
@@ -81,11 +91,14 @@ class _baseNetwork:
         Returns:
             acc: float in [0, 1].
         """
+        acc = None
         #----------------------------------------------------------------------------
         # TODO: The prediction is the argmax of each row; compare it with y and average.
         #----------------------------------------------------------------------------
         raise NotImplementedError(
-            "_baseNetwork.compute_accuracy is not implemented yet: see the TODO in models/_base_network.py")
+            "_baseNetwork.compute_accuracy is not implemented yet: "
+            "see the TODO in models/_base_network.py")
+        #----------------------------- END OF YOUR CODE -----------------------------
         return acc
 
     def sigmoid(self, X):
@@ -98,15 +111,17 @@ class _baseNetwork:
             out: same shape and dtype, values in [0, 1]; no overflow warning for
                 large |X|.
         """
+        out = None
         #----------------------------------------------------------------------------
-        # TODO: Compute 1 / (1 + exp(-X)) without an overflow warning: exp(-X) is inf
-        #   for very negative X (below about -709 in float64, -88 in float32). The
-        #   formula still gives the right answer there, 1 / (1 + inf) = 0, so it is
-        #   enough to silence the warning with np.errstate(over='ignore'). (The
-        #   identity sigmoid(x) = (1 + tanh(x/2)) / 2 also works, but tanh is slower.)
+        # TODO: Compute 1 / (1 + exp(-X)) elementwise; same shape and dtype as X.
+        #   Pitfall: exp(-X) overflows for very negative X (below about -709 in
+        #   float64, -88 in float32). The result must still be right there (values
+        #   near 0, never nan) and numpy must print no overflow warning.
         #----------------------------------------------------------------------------
         raise NotImplementedError(
-            "_baseNetwork.sigmoid is not implemented yet: see the TODO in models/_base_network.py")
+            "_baseNetwork.sigmoid is not implemented yet: "
+            "see the TODO in models/_base_network.py")
+        #----------------------------- END OF YOUR CODE -----------------------------
         return out
 
     def sigmoid_dev(self, x):
@@ -118,12 +133,15 @@ class _baseNetwork:
         Returns:
             ds: same shape and dtype.
         """
+        ds = None
         #----------------------------------------------------------------------------
         # TODO: Differentiate 1 / (1 + exp(-x)) and write the result in terms of
         #   s = sigmoid(x).
         #----------------------------------------------------------------------------
         raise NotImplementedError(
-            "_baseNetwork.sigmoid_dev is not implemented yet: see the TODO in models/_base_network.py")
+            "_baseNetwork.sigmoid_dev is not implemented yet: "
+            "see the TODO in models/_base_network.py")
+        #----------------------------- END OF YOUR CODE -----------------------------
         return ds
 
     def ReLU(self, X):
@@ -135,11 +153,14 @@ class _baseNetwork:
         Returns:
             out: same shape and dtype.
         """
+        out = None
         #----------------------------------------------------------------------------
         # TODO: Keep positive entries, replace the others by 0.
         #----------------------------------------------------------------------------
         raise NotImplementedError(
-            "_baseNetwork.ReLU is not implemented yet: see the TODO in models/_base_network.py")
+            "_baseNetwork.ReLU is not implemented yet: "
+            "see the TODO in models/_base_network.py")
+        #----------------------------- END OF YOUR CODE -----------------------------
         return out
 
     def ReLU_dev(self, X):
@@ -151,9 +172,12 @@ class _baseNetwork:
         Returns:
             out: same shape and dtype as X, entries 0 or 1.
         """
+        out = None
         #----------------------------------------------------------------------------
         # TODO: 1 where X > 0, 0 elsewhere, in X's dtype.
         #----------------------------------------------------------------------------
         raise NotImplementedError(
-            "_baseNetwork.ReLU_dev is not implemented yet: see the TODO in models/_base_network.py")
+            "_baseNetwork.ReLU_dev is not implemented yet: "
+            "see the TODO in models/_base_network.py")
+        #----------------------------- END OF YOUR CODE -----------------------------
         return out

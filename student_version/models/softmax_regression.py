@@ -33,13 +33,21 @@ class SoftmaxRegression(_baseNetwork):
             loss: float, mean cross-entropy over the batch.
             accuracy: float in [0, 1].
         """
+        loss = None
+        accuracy = None
         #----------------------------------------------------------------------------
-        # TODO: Forward pass: scores Z = X W1, A = ReLU(Z), probabilities P = softmax(A);
-        #   then the loss and accuracy with the methods of _baseNetwork.
-        #   In 'train' mode only, backward pass: with Y the one-hot matrix of y,
-        #   dL/dA = (P - Y) / N, dL/dZ = dL/dA * ReLU'(Z), dL/dW1 = X^T dL/dZ (D, C).
-        #   Store it in self.gradients['W1'].
+        # TODO: Forward pass: the scores X W1 (N, C), their ReLU, and the softmax of
+        #   that (N, C); then the loss (mean cross-entropy over the batch) and the
+        #   accuracy, with the methods of _baseNetwork.
+        #   Backward pass, in 'train' mode only: the gradient of that loss with
+        #   respect to W1, shape (D, C), averaged over the batch. ASSIGN it to
+        #   self.gradients['W1'] on every call (never add to the old value). Leave the
+        #   L2 penalty out: the optimizer adds it. Derive it with the chain rule
+        #   (written problem 2.4 gives the softmax and cross-entropy part; mind the
+        #   ReLU) and test it with gradcheck.check_model_gradients.
         #----------------------------------------------------------------------------
         raise NotImplementedError(
-            "SoftmaxRegression.forward is not implemented yet: see the TODO in models/softmax_regression.py")
+            "SoftmaxRegression.forward is not implemented yet: "
+            "see the TODO in models/softmax_regression.py")
+        #----------------------------- END OF YOUR CODE -----------------------------
         return loss, accuracy

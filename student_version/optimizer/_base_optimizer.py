@@ -31,9 +31,13 @@ class _BaseOptimizer:
                 after model.forward(X, y, mode='train').
         """
         #----------------------------------------------------------------------------
-        # TODO: The derivative of reg/2 * sum(W**2) with respect to W is reg * W.
-        #   Add it to model.gradients[name] for every weight matrix (name starts
-        #   with 'W'); leave the biases ('b...') untouched.
+        # TODO: The penalty is reg/2 * sum(W**2), summed over the weight matrices
+        #   only (names starting with 'W'); biases ('b...') are never regularized.
+        #   Add its gradient with respect to each weight matrix to
+        #   model.gradients[name], in place, and leave the biases' gradients as
+        #   they are.
         #----------------------------------------------------------------------------
         raise NotImplementedError(
-            "_BaseOptimizer.apply_regularization is not implemented yet: see the TODO in optimizer/_base_optimizer.py")
+            "_BaseOptimizer.apply_regularization is not implemented yet: "
+            "see the TODO in optimizer/_base_optimizer.py")
+        #----------------------------- END OF YOUR CODE -----------------------------

@@ -21,4 +21,6 @@ class SGD(_BaseOptimizer):
         #   model.weights (weights and biases).
         #----------------------------------------------------------------------------
         raise NotImplementedError(
-            "SGD.update is not implemented yet: see the TODO in optimizer/sgd.py")
+            "SGD.update is not implemented yet: "
+            "see the TODO in optimizer/sgd.py")
+        #----------------------------- END OF YOUR CODE -----------------------------

@@ -1,0 +1,205 @@
+"""Calibrate the rubric from the reference: accuracy bands and CPU budgets.
+
+- Accuracy bands: each accuracy test's model is trained from the reference
+  solution through the grader's own loop (the same probe, the same training
+  split in the course's secret pixel order), once per seed (the order of the
+  training examples), and scored by the reference. Full credit starts a
+  margin below the lowest accuracy seen, so a correct submission passes
+  whatever its floating-point path; half credit starts further down.
+- CPU budgets: the reference and the course-style reference
+  (tests/corpus/course/correct, written against the course's own scaffold,
+  whose given CSV loader is the slowest correct code there is) are graded,
+  and each test's budget is a multiple of the larger CPU time measured, with
+  a floor (cpu_seconds), so a correct implementation on a slower machine still
+  passes, while an endless loop fails in seconds.
+
+With --write the bands, the measurements and the budgets go into the rubric;
+nothing else in the file changes.
+"""
+import datetime
+import math
+import platform
+import re
+import sys
+
+import numpy as np
+import yaml
+
+from .. import paths
+from ..catalogue import load_catalogue
+from ..catalogue.accuracy import Accuracy
+from ..catalogue.types import Context, Request
+from ..grading.report import write_text
+from ..grading.sandbox import Budget
+from ..grading.sessions import Job, run_jobs
+from ..grading.workspace import Inputs
+
+CPU_FACTOR, CPU_EXTRA, CPU_FLOOR = 4.0, 10.0, 10.0
+COURSE_REFERENCE = 'tests/corpus/course/correct'
+
+
+def measure_accuracy(grader, seeds, progress=None):
+    """{accuracy test id: [test accuracy per seed]} of the reference."""
+    inputs = Inputs(grader.root)
+    train = grader.data.train()
+    ctx = Context(grader.secret, 'calibration', train_pixels=grader.data.pixels)
+    out = {}
+    for test in grader.tests:
+        if not isinstance(test, Accuracy):
+            continue
+        accuracies = []
+        for seed in seeds:
+            request = Request('train', test.train_params(ctx, seed=seed), answer_bytes=16 * 2**20)
+            job = Job(inputs.add(f'calibrate-{test.id}-{seed}', request), Budget(3600, 7200),
+                      request.answer_bytes)
+            (trained,) = run_jobs(grader.reference, inputs.script, [job], paths.solutions_dir(),
+                                  env={'PROBE_TRAIN_DIR': str(train)})
+            if trained.answer.error:
+                raise RuntimeError(f"the reference failed to train: {trained.answer.error}")
+            (evaluate,) = test.reference_requests(ctx, [trained.answer])
+            job = Job(inputs.add(f'evaluate-{test.id}-{seed}', evaluate), Budget(600, 1200),
+                      evaluate.answer_bytes)
+            (scored,) = run_jobs(grader.reference, inputs.script, [job], paths.solutions_dir(),
+                                 env={'MNIST_DIR': str(paths.data_dir())})
+            accuracy = float(scored.answer.arrays['accuracy'])
+            accuracies.append(accuracy)
+            if progress:
+                progress(f"{test.id} seed {seed}: {accuracy:.4f}")
+        out[test.id] = accuracies
+    return out
+
+
+def measure_cpu(grader, packages, progress=None):
+    """{test id: the largest CPU seconds any of the packages needed}."""
+    import tempfile
+    worst = {}
+    for package in packages:
+        with tempfile.TemporaryDirectory() as out:
+            document, summary = grader.grade(package, out)
+        if summary['status'] != 'graded' or document['score'] != summary['max_score']:
+            failing = [t['name'] for t in document['tests'] if t['status'] != 'passed']
+            raise RuntimeError(f"{package} does not score full marks ({summary['status']}; "
+                               f"failing: {', '.join(failing) or summary.get('reason')})")
+        for test, cpu in summary['cpu'].items():
+            worst[test] = max(worst.get(test, 0.0), cpu)
+        if progress:
+            progress(f"{package}: {summary['seconds'].get('total', 0):.1f} s")
+    return worst
+
+
+def budget_for(cpu):
+    """CPU_FACTOR times the measured CPU time plus CPU_EXTRA, at least CPU_FLOOR, in 5 s steps."""
+    return float(max(CPU_FLOOR, math.ceil((CPU_FACTOR * cpu + CPU_EXTRA) / 5) * 5))
+
+
+def bands_for(accuracies, margin=0.01, half_credit_gap=0.05):
+    """Full credit from (lowest - margin) rounded down to 0.005; half credit below."""
+    full = np.floor((min(accuracies) - margin) / 0.005) * 0.005
+    return [{'min_accuracy': round(float(full), 3), 'credit': 1.0},
+            {'min_accuracy': round(float(full - half_credit_gap), 3), 'credit': 0.5}]
+
+
+def machine():
+    return (f"{datetime.date.today().isoformat()} on {platform.machine()}, "
+            f"{platform.python_implementation()} {platform.python_version()}, "
+            f"numpy {np.__version__}")
+
+
+def calibration_block(accuracies, seeds):
+    return {
+        'seeds': list(seeds),
+        'accuracies': [round(a, 4) for a in accuracies],
+        'mean': round(float(np.mean(accuracies)), 4),
+        'min': round(float(min(accuracies)), 4),
+        'max': round(float(max(accuracies)), 4),
+        'measured': machine(),
+    }
+
+
+def _block(text, test_id, path):
+    block = re.search(rf'^  {re.escape(test_id)}:\n((?:    .*\n|\s*\n)*)', text, re.M)
+    if block is None:
+        raise ValueError(f"{path}: no entry for {test_id}")
+    return block
+
+
+def write_rubric(path, bands=None, budgets=None):
+    """Replace accuracy tests' bands and calibration, and tests' cpu_seconds, in the rubric.
+
+    Only those lines change; comments, anchors and the rest stay. The new
+    text must parse to the same rubric with the new values, or nothing is
+    written; the file is replaced atomically.
+
+    Args:
+        path: the rubric YAML (Path).
+        bands: {test id: (bands, calibration)}.
+        budgets: {test id: cpu seconds}.
+
+    Raises:
+        ValueError: a test is not in the file, or the edit would not read back.
+    """
+    text = path.read_text()
+    for test_id, seconds in (budgets or {}).items():
+        block = _block(text, test_id, path)
+        body, count = re.subn(r'^    cpu_seconds: .*$', f'    cpu_seconds: {seconds:g}',
+                              block.group(1), flags=re.M)
+        if count != 1:
+            raise ValueError(f"{path}: {test_id} has no single cpu_seconds line")
+        text = text[:block.start(1)] + body + text[block.end(1):]
+    for test_id, (new_bands, calibration) in (bands or {}).items():
+        block = _block(text, test_id, path)
+        kept, skipping = [], False
+        for line in block.group(1).splitlines(keepends=True):
+            if re.match(r'    (bands|calibration):', line):
+                skipping = True
+                continue
+            # A key's value: deeper lines, and YAML's list items at the key's own indent.
+            if skipping and (line.startswith(('      ', '    - ')) or not line.strip()):
+                continue
+            skipping = False
+            kept.append(line)
+        extra = yaml.safe_dump({'bands': new_bands, 'calibration': calibration},
+                               sort_keys=False, default_flow_style=None, width=100)
+        extra = ''.join('    ' + line + '\n' for line in extra.splitlines())
+        text = text[:block.start(1)] + ''.join(kept) + extra + text[block.end(1):]
+    try:
+        written = yaml.safe_load(text)['tests']
+        for test_id, (new_bands, calibration) in (bands or {}).items():
+            if (written[test_id]['bands'], written[test_id]['calibration']) != \
+                    (new_bands, calibration):
+                raise ValueError(f"{test_id} reads back different values")
+        for test_id, seconds in (budgets or {}).items():
+            if written[test_id]['cpu_seconds'] != seconds:
+                raise ValueError(f"{test_id} reads back a different budget")
+    except (yaml.YAMLError, KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{path}: the updated rubric would not read back ({err}); "
+                         f"left unchanged") from None
+    write_text(path, text)
+    load_catalogue(path)  # and it still loads as a catalogue
+
+
+def run(args):
+    """`autograder calibrate`: measure, print, and with --write update the rubric."""
+    from ..grading.grader import Grader
+    progress = None if args.quiet else (lambda line: print(line, file=sys.stderr))
+    seeds = list(range(args.seeds))
+    with Grader(rubric_path=args.rubric) as grader:
+        accuracies = measure_accuracy(grader, seeds, progress)
+        packages = [paths.solutions_dir()]
+        course = paths.kit_root() / COURSE_REFERENCE
+        if course.is_dir():
+            packages.append(course)
+        cpu = measure_cpu(grader, packages, progress)
+        path = grader.catalogue.path
+    bands = {test: (bands_for(accs), calibration_block(accs, seeds))
+             for test, accs in accuracies.items()}
+    budgets = {test: budget_for(seconds) for test, seconds in cpu.items()}
+    for test, (b, calibration) in bands.items():
+        print(f"{test}: accuracies {calibration['accuracies']} -> full credit from "
+              f"{b[0]['min_accuracy']}, half from {b[1]['min_accuracy']}")
+    for test, seconds in budgets.items():
+        print(f"{test}: {cpu[test]:.2f} s of CPU at most -> budget {seconds:g} s")
+    if args.write:
+        write_rubric(path, bands, budgets)
+        print(f"updated {path}")
+    return 0

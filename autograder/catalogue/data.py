@@ -1,0 +1,147 @@
+"""Kinds 'split' and 'batching': the data pipeline of utils.py.
+
+    kind: split
+    tolerance: 1.0e-6            # relative error of each image's pixel sum
+
+The parts must match the reference's: the first 48,000 images train, the
+last 12,000 validate, in the files' order.
+
+The sandbox holds the MNIST training set in both layouts students code
+against: the four .gz files where $MNIST_DIR points (this kit's loader) and
+./data/mnist_train.csv, ./data/mnist_test.csv (the course's load_csv: a
+label then 784 integers 0-255 per line). Lists and arrays are both accepted.
+
+    kind: batching
+    n: 53                        # examples (their labels are 0..n-1, paired with data rows)
+    batch_size: 10
+    calls: [{shuffle: false, seed: null, as_list: false}]
+
+A call with shuffle and a seed must give the same order every time for that
+seed, and other seeds other orders. Seeds are never 0: the course's given
+code seeds with `if seed:`, so 0 draws a fresh order there, by design.
+"""
+import numpy as np
+
+from . import schema as s
+from .kind import UTILS, Kind, mismatch
+from .types import Request, Verdict
+
+
+class Split(Kind):
+    name = 'split'
+    reads = ('utils.py',)
+    data = 'public'
+    PARAMS = {
+        'tolerance': s.Param(s.number(0), doc="relative error of each image's pixel sum"),
+    }
+
+    def needs(self):
+        return (UTILS,)
+
+    def requests(self, ctx):
+        return [Request('split', {}, {}, answer_bytes=8 * 2**20)]
+
+    def check(self, got, ref, ctx):
+        meta, arrays = got[0].meta, got[0].arrays
+        lengths = meta.get('lengths') if isinstance(meta.get('lengths'), dict) else {}
+        want = ref[0].meta['lengths']
+        problems = []
+        for name in ('train_data', 'train_label', 'val_data', 'val_label'):
+            if lengths.get(name) != want[name]:
+                what = 'the first' if name.startswith('train') else 'the last'
+                problems.append(f"{name}: {lengths.get(name)} examples, expected {want[name]} "
+                                f"({what} part of the 60,000 training images)")
+        widths = meta.get('widths') if isinstance(meta.get('widths'), dict) else {}
+        for name in ('train_data', 'val_data'):
+            if not problems and widths.get(name) != 784:
+                problems.append(f"{name}: images of {widths.get(name)} values, expected 784")
+        if problems:
+            return Verdict(0.0, '; '.join(problems))
+        for key in ('train_label', 'val_label', 'train_data_rowsum', 'val_data_rowsum'):
+            tolerance = 0.0 if key.endswith('label') else self.p['tolerance']
+            problem = mismatch(key.replace('_rowsum', ' (pixel sums)'), arrays.get(key),
+                               ref[0].arrays[key], tolerance)
+            if problem:
+                return Verdict(0.0, problem + ": the split must keep the files' order, "
+                                              "images and labels paired")
+        return Verdict(1.0, "the training/validation split is correct")
+
+
+def _call(value):
+    return s.parse(value, {'shuffle': s.Param(s.boolean),
+                           'seed': s.Param(lambda v: v if v is None else s.integer(1)(v), None),
+                           'as_list': s.Param(s.boolean, False)}, 'call')
+
+
+class Batching(Kind):
+    name = 'batching'
+    reads = ('utils.py',)
+    uses_reference = False
+    PARAMS = {
+        'n': s.Param(s.integer(2, 10000), doc="examples"),
+        'batch_size': s.Param(s.integer(1), doc="the batch size asked for"),
+        'calls': s.Param(s.listing(_call, 1), doc="the calls of generate_batched_data"),
+    }
+
+    def needs(self):
+        return (UTILS,)
+
+    def requests(self, ctx):
+        n = self.p['n']
+        label = np.arange(n)
+        data = np.stack([label, 2 * label + 1, -label], axis=1).astype(np.float64)
+        calls = [dict(batch_size=self.p['batch_size'], **c) for c in self.p['calls']]
+        return [Request('batching', {'calls': calls}, {'data': data, 'label': label})]
+
+    def check(self, got, ref, ctx):
+        arrays = got[0].arrays
+        n, size = self.p['n'], self.p['batch_size']
+        expected = [size] * (n // size) + ([n % size] if n % size else [])
+        orders = []
+        for i, call in enumerate(self.p['calls']):
+            sizes = arrays.get(f'sizes{i}')
+            label_sizes = arrays.get(f'label_sizes{i}')
+            if sizes is None or label_sizes is None or sizes.size > 10 * n + 10:
+                return Verdict(0.0, "generate_batched_data() returned no batches")
+            sizes = [int(v) for v in np.atleast_1d(sizes).ravel()]
+            label_sizes = [int(v) for v in np.atleast_1d(label_sizes).ravel()]
+            if sizes != label_sizes:
+                return Verdict(0.0, f"data batches of sizes {_shown(sizes)} but label batches "
+                                    f"of sizes {_shown(label_sizes)}")
+            if 0 in sizes:
+                return Verdict(0.0, f"batch {sizes.index(0) + 1} of {len(sizes)} is empty: "
+                                    f"{n} examples in batches of {size} make "
+                                    f"{len(expected)} batches")
+            if sizes != expected:
+                return Verdict(0.0, f"{n} examples in batches of {size}: batch sizes "
+                                    f"{_shown(sizes)}, expected {_shown(expected)} (every "
+                                    f"batch full but the last, which keeps the rest)")
+            label, data = arrays.get(f'label{i}'), arrays.get(f'data{i}')
+            if label is None or data is None or label.shape != (n,) or data.shape != (n, 3):
+                return Verdict(0.0, "the batches do not hold every example once")
+            if sorted(label.tolist()) != list(range(n)):
+                return Verdict(0.0, "the batches repeat or drop examples")
+            if not (np.array_equal(data[:, 0], label)
+                    and np.array_equal(data[:, 1], 2 * label + 1)):
+                return Verdict(0.0, "data and labels are no longer paired after batching "
+                                    "(shuffle both with the same permutation)")
+            if not call['shuffle'] and not np.array_equal(label, np.arange(n)):
+                return Verdict(0.0, "without shuffle the examples must keep their order")
+            orders.append((call, label))
+        shuffled = [(c['seed'], o) for c, o in orders if c['shuffle']]
+        for seed, order in shuffled:
+            if np.array_equal(order, np.arange(n)):
+                return Verdict(0.0, f"shuffle=True with seed={seed} left the examples in order")
+            for other_seed, other in shuffled:
+                if other_seed == seed and not np.array_equal(order, other):
+                    return Verdict(0.0, f"two calls with seed={seed} gave different orders: "
+                                        f"the same seed must give the same order")
+                if other_seed != seed and np.array_equal(order, other):
+                    return Verdict(0.0, f"seeds {seed} and {other_seed} gave the same order")
+        return Verdict(1.0, "batching is correct")
+
+
+def _shown(sizes, limit=12):
+    if len(sizes) <= limit:
+        return str(sizes)
+    return str(sizes[:limit])[:-1] + f", ... ({len(sizes)} batches)]"

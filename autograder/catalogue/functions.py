@@ -1,0 +1,143 @@
+"""Kinds 'function' and 'loss_at_zero': one method of _baseNetwork on hidden inputs.
+
+    kind: function
+    method: softmax               # a method of _baseNetwork
+    inputs: {recipe: logits, shape: [6, 8], scale: 3.0, extreme: 1.0e+4}
+    tolerance: 1.0e-7             # largest relative error accepted
+
+Input recipes (the arrays are drawn per submission, see types.Context.rng):
+    normal          x of `shape`, N(0, scale^2), the first entries replaced by `values`
+    logits          scores of `shape`, N(0, scale^2), with rows shifted by +extreme and
+                    -extreme, one entry at +extreme and one row scaled by extreme / 25
+    probabilities   prob (n, c) rows on the simplex, the true class y's probability at
+                    least min_true (so an epsilon of up to 1e-7 in a log changes the
+                    loss by less than the tolerance), and y (n,)
+    zero_true       the same with the true class's probability exactly 0 in every row
+"""
+import numpy as np
+
+from . import schema as s
+from .kind import BASE, Kind, mismatch
+from .types import Request, Verdict
+
+METHODS = ('sigmoid', 'sigmoid_dev', 'ReLU', 'ReLU_dev', 'softmax', 'cross_entropy_loss',
+           'compute_accuracy')
+RECIPES = {
+    'normal': {'shape': s.Param(s.listing(s.integer(1, 64), 1)),
+               'scale': s.Param(s.number(above=0)),
+               'values': s.Param(s.listing(s.number()), ())},
+    'logits': {'shape': s.Param(s.listing(s.integer(4, 64), 2)),
+               'scale': s.Param(s.number(above=0)),
+               'extreme': s.Param(s.number(above=0))},
+    'probabilities': {'n': s.Param(s.integer(2, 256)), 'c': s.Param(s.integer(2, 64)),
+                      'min_true': s.Param(s.number(0, 0.5), 0.05)},
+    'zero_true': {'n': s.Param(s.integer(1, 256)), 'c': s.Param(s.integer(2, 64))},
+}
+
+
+def _recipe(value):
+    if not isinstance(value, dict) or value.get('recipe') not in RECIPES:
+        raise ValueError(f"must be a mapping with recipe: one of {', '.join(RECIPES)}")
+    rest = {k: v for k, v in value.items() if k != 'recipe'}
+    return {'recipe': value['recipe'], **s.parse(rest, RECIPES[value['recipe']],
+                                                  f"recipe {value['recipe']}")}
+
+
+def _on_simplex(rng, n, c, min_true, zero_true=False):
+    y = rng.integers(0, c, size=n)
+    prob = rng.dirichlet(np.ones(c), size=n)
+    if zero_true:
+        prob[np.arange(n), y] = 0.0
+    else:
+        # Give the true class at least min_true, keeping each row a distribution.
+        short = np.maximum(min_true - prob[np.arange(n), y], 0.0)
+        prob *= (1 - short)[:, None]
+        prob[np.arange(n), y] += short
+    return prob / prob.sum(axis=1, keepdims=True), y
+
+
+def make_inputs(recipe, rng):
+    """{argument name: array} for one call, in the method's argument order."""
+    kind = recipe['recipe']
+    if kind == 'normal':
+        x = rng.normal(scale=recipe['scale'], size=recipe['shape'])
+        x.flat[:len(recipe['values'])] = recipe['values']
+        return {'x': x}
+    if kind == 'logits':
+        scores = rng.normal(scale=recipe['scale'], size=recipe['shape'])
+        big = recipe['extreme']
+        scores[0] += big
+        scores[1] -= big
+        scores[2, int(rng.integers(scores.shape[1]))] = big
+        scores[3] *= big / 25
+        return {'scores': scores}
+    if kind == 'probabilities':
+        prob, y = _on_simplex(rng, recipe['n'], recipe['c'], recipe['min_true'])
+        return {'prob': prob, 'y': y}
+    prob, y = _on_simplex(rng, recipe['n'], recipe['c'], 0.0, zero_true=True)
+    return {'prob': prob, 'y': y}
+
+
+class Function(Kind):
+    """A method of _baseNetwork compared with the reference's on hidden inputs."""
+    name = 'function'
+    reads = ('models/',)
+    PARAMS = {
+        'method': s.Param(s.choice(*METHODS), doc="the _baseNetwork method"),
+        'inputs': s.Param(_recipe, doc="how the hidden inputs are drawn"),
+        'tolerance': s.Param(s.number(0), doc="largest relative error accepted"),
+    }
+
+    def needs(self):
+        return (BASE,)
+
+    def requests(self, ctx):
+        arrays = make_inputs(self.p['inputs'], ctx.rng(self.id))
+        return [Request('call', {'method': self.p['method'], 'args': list(arrays)}, arrays)]
+
+    def check(self, got, ref, ctx):
+        method = self.p['method']
+        problem = mismatch(f"{method}()", got[0].arrays.get('out'), ref[0].arrays['out'],
+                           self.p['tolerance'])
+        return Verdict(0.0 if problem else 1.0, problem or f"{method}() is correct")
+
+
+class LossAtZero(Kind):
+    """cross_entropy_loss when the true class has probability exactly 0.
+
+    The loss must be finite and at least min_loss (-log of the largest
+    probability a clip may put in place of 0; 13.8 = -log 1e-6), so clipping
+    at 1e-15 or adding 1e-9 both pass, and so does np.finfo(float).tiny.
+    """
+    name = 'loss_at_zero'
+    reads = ('models/',)
+    uses_reference = False
+    PARAMS = {
+        'inputs': s.Param(_recipe, doc="a zero_true recipe"),
+        'min_loss': s.Param(s.number(above=0), doc="the smallest loss accepted"),
+    }
+
+    def needs(self):
+        return (BASE,)
+
+    def requests(self, ctx):
+        arrays = make_inputs(self.p['inputs'], ctx.rng(self.id))
+        return [Request('call', {'method': 'cross_entropy_loss', 'args': list(arrays)}, arrays)]
+
+    def check(self, got, ref, ctx):
+        out = got[0].arrays.get('out')
+        floor = self.p['min_loss']
+        if out is None or out.size != 1:
+            return Verdict(0.0, "cross_entropy_loss() must return one number")
+        value = float(out.reshape(()))
+        if not np.isfinite(value):
+            return Verdict(0.0, "cross_entropy_loss() is not finite when the true class has "
+                                "probability 0: log(0) is -inf; keep the probabilities away "
+                                "from 0 before taking the log")
+        if value < floor:
+            return Verdict(0.0, f"cross_entropy_loss() gives {value:.3g} when the true class "
+                                f"has probability 0; a probability of 0 must cost at least "
+                                f"{floor:g} (clip at a tiny value such as 1e-12, not a large "
+                                f"one)")
+        return Verdict(1.0, "cross_entropy_loss() stays finite when the true class has "
+                            "probability 0")

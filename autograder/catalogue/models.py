@@ -1,0 +1,220 @@
+"""Kind 'model': a model's forward and backward passes on hidden weights and data.
+
+    kind: model
+    model: TwoLayerNet
+    check: gradients                # loss | gradients | large_logits
+    sizes: {n: [7, 15], d: [9, 20], c: [3, 8], h: [4, 10]}
+    input_scale: 1.0
+    weight_scales: {W1: 0.6, b1: 0.6, W2: 0.6, b2: 0.6}
+    tolerance: 1.0e-6               # relative error (the loss for 'loss', else gradients)
+    helper_tests: {softmax: softmax.values, ...}
+    gradients_test: two_layer.gradients   # large_logits only
+
+forward(X, y, mode='train') is called twice, on two different batches with
+the same weights, and the loss, the accuracy and every gradient are read
+after each call: gradients that accumulate across calls fail.
+
+One defect costs one test:
+- `helper_tests` names the test of each _baseNetwork helper the model may
+  call. When one of those failed, the model is run a second time with
+  trusted versions of the failed helpers in their place, and passes if that
+  run is right (the feedback says so). A model whose own helpers follow
+  another convention still passes with its own.
+- 'large_logits' feeds the model's own softmax row-shifted logits (the
+  softmax test judges stability), leaves the loss alone (a log of 0 is the
+  loss test's), and for a parameter whose gradient already failed
+  `gradients_test`, only checks that it stays finite.
+- a gradient of shape (1, H) for a bias of shape (H,) is accepted, with a
+  note: the two differ only by a length-1 axis.
+"""
+import numpy as np
+
+from . import schema as s
+from .functions import METHODS
+from .kind import BASE, MODEL_FILES, Kind, close, mismatch, squeezed
+from .types import Request, Verdict
+
+WEIGHTS = {'SoftmaxRegression': ('W1',), 'TwoLayerNet': ('W1', 'b1', 'W2', 'b2')}
+SIZE = s.mapping({k: s.Param(s.span(s.integer(1, 64))) for k in ('n', 'd', 'c', 'h')})
+
+
+def _optional_number(value):
+    return None if value is None else s.number(0)(value)
+
+
+def _ids(value):
+    if not isinstance(value, dict):
+        raise ValueError("must map helper names to test ids")
+    for key, test in value.items():
+        if key not in METHODS or not isinstance(test, str):
+            raise ValueError(f"{key!r}: helpers are {', '.join(METHODS)}, each naming a test")
+    return dict(value)
+
+
+class Model(Kind):
+    name = 'model'
+    reads = ('models/',)
+    phase = 2
+    stage = 'model tests'
+    judges_errors = True
+    PARAMS = {
+        'model': s.Param(s.choice(*WEIGHTS), doc="SoftmaxRegression or TwoLayerNet"),
+        'check': s.Param(s.choice('loss', 'gradients', 'large_logits'), doc="what is judged"),
+        'sizes': s.Param(SIZE, doc="ranges of N, D, C and H"),
+        'input_scale': s.Param(s.number(above=0), doc="standard deviation of X"),
+        'weight_scales': s.Param(lambda v: {k: s.number(above=0)(x) for k, x in dict(v).items()},
+                                 doc="standard deviation of each weight"),
+        'tolerance': s.Param(s.number(0), doc="largest relative error accepted"),
+        'accuracy_tolerance': s.Param(_optional_number, None, "loss: accuracy's tolerance"),
+        'numeric_eps': s.Param(_optional_number, None, "gradients: central differences' step"),
+        'helper_tests': s.Param(_ids, {}, "helper -> the test that judges it"),
+        'gradients_test': s.Param(lambda v: v if v is None else s.text(v), None,
+                                  "large_logits: the test judging the same gradients"),
+    }
+
+    def __init__(self, spec):
+        super().__init__(spec)
+        names = set(WEIGHTS[self.p['model']])
+        if set(self.p['weight_scales']) != names:
+            raise s.RubricError(f"{spec.id}: weight_scales must give {', '.join(sorted(names))}")
+        if self.p['check'] == 'loss' and self.p['accuracy_tolerance'] is None:
+            raise s.RubricError(f"{spec.id}: a loss check needs accuracy_tolerance")
+        if self.p['check'] == 'large_logits' and not self.p['gradients_test']:
+            raise s.RubricError(f"{spec.id}: a large_logits check needs gradients_test")
+
+    def needs(self):
+        return (BASE, MODEL_FILES[self.p['model']])
+
+    def depends_on(self):
+        return tuple(self.p['helper_tests'].values()) + \
+            ((self.p['gradients_test'],) if self.p['gradients_test'] else ())
+
+    # -- requests ----------------------------------------------------------------
+    def _inputs(self, ctx):
+        rng = ctx.rng(self.id)
+        sizes = {k: int(rng.integers(lo, hi + 1)) for k, (lo, hi) in self.p['sizes'].items()}
+        n, d, c, h = sizes['n'], sizes['d'], sizes['c'], sizes['h']
+        params = {'model': self.p['model'], 'input_size': d, 'num_classes': c, 'calls': 2,
+                  'shift_softmax': self.p['check'] == 'large_logits'}
+        shapes = {'W1': (d, c)} if self.p['model'] == 'SoftmaxRegression' else \
+            {'W1': (d, h), 'b1': (h,), 'W2': (h, c), 'b2': (c,)}
+        if self.p['model'] == 'TwoLayerNet':
+            params['hidden_size'] = h
+        arrays = {}
+        for k in (1, 2):
+            arrays[f'X{k}'] = rng.normal(scale=self.p['input_scale'], size=(n, d))
+            arrays[f'y{k}'] = rng.integers(0, c, size=n)
+        for name, shape in shapes.items():
+            arrays['w:' + name] = rng.normal(scale=self.p['weight_scales'][name], size=shape)
+        if self.p['check'] == 'gradients' and self.p['numeric_eps']:
+            params['numeric_eps'] = self.p['numeric_eps']
+        return params, arrays
+
+    def failed_helpers(self, ctx):
+        return sorted(h for h, test in self.p['helper_tests'].items() if ctx.failed(test))
+
+    def requests(self, ctx):
+        params, arrays = self._inputs(ctx)
+        out = [Request('model', dict(params, helpers=[]), arrays)]
+        helpers = self.failed_helpers(ctx)
+        if helpers:
+            out.append(Request('model', dict(params, helpers=helpers), arrays))
+        return out
+
+    def reference_requests(self, ctx, got=None):
+        return self.requests(ctx)[:1]
+
+    # -- verdicts ------------------------------------------------------------------
+    def check(self, got, ref, ctx):
+        ref = ref[0]
+        judged = [self._judge(answer, ref, ctx) for answer in got if answer.error is None]
+        if not judged:
+            return Verdict(0.0, got[0].error)
+        own = judged[0] if got[0].error is None else None
+        best = max(judged, key=lambda v: v.fraction)
+        if own is not None and own.fraction >= best.fraction:
+            return own
+        helpers = self.failed_helpers(ctx)
+        names = ', '.join(f"{h}() (see {self.p['helper_tests'][h]})" for h in helpers)
+        note = (f"with correct versions of {names} in place of yours, which fail their own "
+                f"tests: ")
+        return Verdict(best.fraction, note + best.message, dict(best.facts, helpers=helpers))
+
+    def _judge(self, answer, ref, ctx):
+        if self.p['check'] == 'loss':
+            return self._loss(answer.arrays, ref.arrays)
+        return self._gradients(answer, ref, ctx)
+
+    def _loss(self, got, ref):
+        problems = []
+        for k in (1, 2):
+            problems.append(mismatch('loss', got.get(f'loss{k}'), ref[f'loss{k}'],
+                                     self.p['tolerance']))
+            problems.append(mismatch('accuracy', got.get(f'acc{k}'), ref[f'acc{k}'],
+                                     self.p['accuracy_tolerance']))
+        problems = list(dict.fromkeys(p for p in problems if p))
+        return Verdict(0.0 if problems else 1.0,
+                       '; '.join(problems) or "loss and accuracy are correct")
+
+    def _gradients(self, answer, ref, ctx):
+        got, ref_arrays = answer.arrays, ref.arrays
+        names = WEIGHTS[self.p['model']]
+        tol = self.p['tolerance']
+        already = set()
+        if self.p['check'] == 'large_logits':
+            earlier = ctx.verdicts.get(self.p['gradients_test'])
+            already = set(earlier.facts.get('failed', ())) if earlier else set()
+        lines, failed, notes = [], [], []
+        n = self._inputs(ctx)[1]['X1'].shape[0]
+        for name in names:
+            want1, want2 = ref_arrays[f'g1:{name}'], ref_arrays[f'g2:{name}']
+            raw1, raw2 = got.get(f'g1:{name}'), got.get(f'g2:{name}')
+            if raw2 is None:
+                failed.append(name)
+                lines.append(f"gradients['{name}'] is not set by forward(mode='train')")
+                continue
+            g1, g2 = squeezed(raw1, want1.shape), squeezed(raw2, want2.shape)
+            if g2 is None:
+                failed.append(name)
+                lines.append(f"gradient of {name} has shape {raw2.shape}; it must have the "
+                             f"shape of weights['{name}'], {want2.shape}")
+                continue
+            if raw2.shape != want2.shape:
+                notes.append(f"note: the gradient of {name} has shape {raw2.shape}, "
+                             f"weights['{name}'] {want2.shape}; accepted, but keep them equal")
+            if name in already:
+                if not np.all(np.isfinite(g2)):
+                    failed.append(name)
+                    lines.append(f"gradient of {name} is not finite for large logits")
+                continue
+            if close(g1, want1, tol) and close(g2, want2, tol):
+                continue
+            failed.append(name)
+            lines.append(self._why(name, g1, g2, want1, want2, got.get('n:' + name), n, tol))
+        passed = len(names) - len(failed)
+        if not lines:
+            lines = [f"gradients of {', '.join(names)} are correct"]
+        return Verdict(passed / len(names), '; '.join(lines + notes), {'failed': failed})
+
+    @staticmethod
+    def _why(name, g1, g2, want1, want2, numeric, n, tol):
+        """The most likely cause of a wrong gradient, in the student's terms."""
+        what = f"gradient of {name}"
+        if not np.all(np.isfinite(g2)):
+            return f"{what} contains NaN or infinity"
+        if close(g1, want1, tol) and close(g2, want1 + want2, tol):
+            return (f"{what} accumulates across forward() calls: assign "
+                    f"self.gradients['{name}'] = ... on every call, do not add to it")
+        if close(g1, want1, tol):
+            return (f"{what} is right on the first forward() call and wrong on the second: "
+                    f"does forward() keep state between calls?")
+        if close(g2, want2 * n, tol):
+            return f"{what} is summed over the batch: average it (divide by N)"
+        if close(g2, -want2, tol):
+            return f"{what} has the wrong sign"
+        problem = mismatch(what, g2, want2, tol)
+        if numeric is not None and close(g2, numeric, max(tol, 1e-5)):
+            problem += (" (it does match central differences of your own loss: the backward "
+                        "pass agrees with your forward pass, so check the forward pass, e.g. "
+                        "the loss test)")
+        return problem

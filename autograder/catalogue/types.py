@@ -1,0 +1,83 @@
+"""The types a hidden test and the judge share: what is asked, answered and decided."""
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Request:
+    """One probe run: the probe's name, its parameters and its input arrays.
+
+    answer_bytes bounds the answer: the judge refuses to decode more array
+    data than this (see grading.decode).
+    """
+    probe: str
+    params: dict
+    arrays: dict = field(default_factory=dict)
+    answer_bytes: int = 2**20
+
+
+@dataclass
+class Answer:
+    """One probe's answer, validated: float64 arrays and a JSON-like meta.
+
+    Attributes:
+        arrays: name -> float64 ndarray.
+        meta: the decoded '__meta__' mapping (JSON types only).
+        error: None, or why there is no usable answer (a sentence for the
+            student).
+        cause: who the error is on: 'student' (the code raised, ran out of
+            its budget, crashed, returned something malformed) or
+            'infrastructure' (the machine or the grader: never a score).
+    """
+    arrays: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+    error: object = None
+    cause: str = 'student'
+
+
+@dataclass
+class Verdict:
+    """The share of the points earned (0 to 1), the feedback, and facts for later tests.
+
+    facts: e.g. {'accuracy': 0.93} (the leaderboard), {'helpers': [...]} (which
+    trusted helpers made a model test pass); read by tests that depend on
+    this one, never by the student.
+    """
+    fraction: float
+    message: str
+    facts: dict = field(default_factory=dict)
+
+    @property
+    def passed(self):
+        return self.fraction >= 1.0
+
+
+@dataclass
+class Context:
+    """What a test may know when it builds requests and judges answers.
+
+    Args:
+        secret: bytes, the course's secret (hidden inputs are drawn from it).
+        digest: the submission's content digest: inputs differ between
+            submissions and stay the same when one is graded again.
+        verdicts: {test id: Verdict} of the tests judged so far.
+        train_pixels: (784,) int array, the pixel order of the training
+            split the sandbox trains on: its column j is pixel train_pixels[j].
+    """
+    secret: bytes
+    digest: str
+    verdicts: dict = field(default_factory=dict)
+    train_pixels: object = None
+
+    def rng(self, test_id, salt=''):
+        """The hidden random generator of one test for this submission."""
+        h = hashlib.sha256(b'inputs\0' + self.secret)
+        h.update(f'\0{test_id}\0{salt}\0{self.digest}'.encode())
+        return np.random.default_rng(int.from_bytes(h.digest()[:8], 'little'))
+
+    def failed(self, test_id):
+        """True when that test was judged and did not pass."""
+        verdict = self.verdicts.get(test_id)
+        return verdict is not None and not verdict.passed

@@ -1,0 +1,254 @@
+"""The trusted side: run each hidden test's probes, validate the answers, score them.
+
+The judge never imports student code. Tests run in three phases (a kind's
+`phase`): unit tests, then model tests (which may lean on the unit tests'
+verdicts, see catalogue/models.py), then trained accuracy. In each phase
+every request of every test is answered by one sandboxed session against
+the student's package (sessions.py), and the reference solution answers
+the same requests, unsandboxed, in a thread beside it. Each answer is decoded
+within its test's size budget (decode.py) before any test looks at it, so
+array subclasses, objects equal to everything, a patched numpy in the child
+or text printed to stdout cannot change a score.
+
+Nothing a submission does makes the judge raise: a test whose check fails
+on a hostile answer is a failed test, and a fault of the machine marks the
+test 'not graded' (cause 'infrastructure'), never 0.
+"""
+import threading
+import traceback
+from dataclasses import dataclass, field
+
+from ..catalogue import judge_order
+from ..catalogue.types import Verdict
+from .sandbox import Budget, Mount, WORK
+from .sessions import Job, run_jobs
+
+# How long a check may take before the judge gives up on it (a grader fault).
+CHECK_SECONDS = 60
+
+
+class ReferenceError(RuntimeError):
+    """The reference solution failed on a request: the grader is broken, not the student."""
+
+
+@dataclass
+class TestResult:
+    """One test's outcome, as reported to the student."""
+    id: str
+    number: str
+    title: str
+    score: float
+    max_score: float
+    output: str
+    visibility: str
+    seconds: float = 0.0
+    cpu: float = 0.0
+    graded: bool = True
+
+    @property
+    def status(self):
+        return 'passed' if self.score >= self.max_score else 'failed'
+
+
+@dataclass
+class Outcome:
+    """Everything the judge decided about one submission."""
+    results: list = field(default_factory=list)
+    leaderboard: dict = field(default_factory=dict)
+    not_graded: list = field(default_factory=list)   # 'test id: reason'
+    judge_errors: list = field(default_factory=list)  # tracebacks for the instructor
+    stages: dict = field(default_factory=dict)
+
+
+class Judge:
+    """Grades one submission's package test by test.
+
+    Args:
+        sandbox: the Sandbox that runs student code.
+        reference: the trusted Sandbox that runs the reference solution.
+        inputs: the workspace.Inputs to write requests into.
+        data: the data.GradingData (folders built on first need).
+        ctx: the catalogue Context (secret, digest, verdicts so far).
+        reference_package: the reference solution's folder.
+        reference_env: environment of reference runs (where the kit's MNIST is).
+    """
+
+    def __init__(self, sandbox, reference, inputs, data, ctx, reference_package,
+                 reference_env=None):
+        self.sandbox, self.reference, self.inputs, self.data = sandbox, reference, inputs, data
+        self.ctx = ctx
+        self.reference_package = reference_package
+        self.reference_env = dict(reference_env or {})
+
+    # -- the sandbox's view of the data ---------------------------------------------
+    def _mounts_and_env(self, tests, package):
+        mounts = [Mount(str(self.inputs.folder)), Mount(str(package))]
+        env = {}
+        needed = {t.data for t in tests}
+        if 'public' in needed:
+            public = self.data.public()
+            mounts += [Mount(str(public)),
+                       Mount(str(public / 'csv'), f'{WORK}/data'),
+                       Mount(str(public / 'csv' / 'mnist_train.csv'), f'{WORK}/mnist_train.csv'),
+                       Mount(str(public / 'csv' / 'mnist_test.csv'), f'{WORK}/mnist_test.csv')]
+            env.update(MNIST_DIR=str(public / 'mnist'), PROBE_MPL_CACHE=str(public / 'matplotlib'))
+        if 'train' in needed:
+            train = self.data.train()
+            mounts.append(Mount(str(train)))
+            env['PROBE_TRAIN_DIR'] = str(train)
+        return mounts, env
+
+    # -- one phase ----------------------------------------------------------------
+    def _jobs(self, test, requests):
+        budget = Budget.for_cpu(test.spec.cpu_seconds, idle=self.sandbox.limits.idle_seconds)
+        return [Job(self.inputs.add(test.id, r), budget, r.answer_bytes) for r in requests]
+
+    def _run_reference(self, jobs, box):
+        try:
+            box['outcomes'] = run_jobs(self.reference, self.inputs.script, jobs,
+                                       self.reference_package, env=self.reference_env)
+        except BaseException as err:  # reported in the main thread
+            box['error'] = err
+
+    def _reference_answers(self, plan, box):
+        """{test: [Answer]} from a finished reference run; raises ReferenceError."""
+        if 'error' in box:
+            raise ReferenceError(f"the reference run failed: {box['error']}")
+        outcomes, out, k = box.get('outcomes', []), {}, 0
+        for test, jobs in plan:
+            answers = [o.answer for o in outcomes[k:k + len(jobs)]]
+            k += len(jobs)
+            for job, answer in zip(jobs, answers):
+                if answer.error:
+                    raise ReferenceError(f"the reference solution failed on {test.id} "
+                                         f"({job.path.name}): {answer.error}")
+            out[test] = answers
+        return out
+
+    def _phase(self, tests, package, outcome):
+        student_plan = [(t, self._jobs(t, t.requests(self.ctx))) for t in tests]
+        early = [(t, self._jobs(t, t.reference_requests(self.ctx)))
+                 for t in tests if t.uses_reference and not t.phase == 3]
+        box = {}
+        thread = threading.Thread(target=self._run_reference,
+                                  args=([j for _, js in early for j in js], box), daemon=True)
+        thread.start()
+        mounts, env = self._mounts_and_env(tests, package)
+        jobs = [j for _, js in student_plan for j in js]
+        try:
+            outcomes = run_jobs(self.sandbox, self.inputs.script, jobs, package, mounts, env)
+        finally:
+            thread.join()
+        got, k = {}, 0
+        for test, js in student_plan:
+            got[test] = outcomes[k:k + len(js)]
+            k += len(js)
+        ref = self._reference_answers(early, box)
+        late = [(t, self._jobs(t, t.reference_requests(self.ctx, [o.answer for o in got[t]])))
+                for t in tests if t.uses_reference and t.phase == 3]
+        if late:
+            box = {}
+            self._run_reference([j for _, js in late for j in js], box)
+            ref.update(self._reference_answers(late, box))
+        return got, ref
+
+    # -- all of it ------------------------------------------------------------------
+    def run(self, tests, package, missing, on_test=None):
+        """Score tests (catalogue Kind instances); never raises for student code.
+
+        Args:
+            tests: the tests to run (any order; run in dependency order).
+            package: the student's package folder.
+            missing: required files the submission lacks.
+            on_test: called with each TestResult as it is decided.
+
+        Returns:
+            Outcome, results in the order of `tests`.
+        """
+        outcome = Outcome()
+        decided = {}
+        ordered = judge_order(tests)
+        for phase in sorted({t.phase for t in ordered}):
+            runnable = []
+            for test in (t for t in ordered if t.phase == phase):
+                lacking = [f for f in test.needs() if f in missing]
+                if lacking:
+                    decided[test.id] = self._decide(
+                        test, Verdict(0.0, f"not submitted: {', '.join(lacking)}"), [], outcome)
+                else:
+                    runnable.append(test)
+            if not runnable:
+                continue
+            got, ref = self._phase(runnable, package, outcome)
+            for test in runnable:  # dependency order
+                decided[test.id] = self._judge(test, got[test], ref.get(test, []), outcome)
+                outcome.stages[test.stage] = (outcome.stages.get(test.stage, 0.0)
+                                              + decided[test.id].seconds)
+                if on_test:
+                    on_test(decided[test.id])
+        outcome.results = [decided[t.id] for t in tests]
+        return outcome
+
+    def _judge(self, test, outcomes, ref, outcome):
+        seconds = sum(o.seconds for o in outcomes)
+        cpu = sum(o.cpu for o in outcomes)
+        answers = [o.answer for o in outcomes]
+        broken = [a for a in answers if a.cause == 'infrastructure']
+        if broken:
+            outcome.not_graded.append(f"{test.id}: {broken[0].error}")
+            verdict = Verdict(0.0, f"NOT GRADED: {broken[0].error}. This is not your score: "
+                                   f"the test will be graded again.")
+            return self._decide(test, verdict, outcomes, outcome, graded=False)
+        verdict = self._check(test, answers, ref, outcome)
+        return self._decide(test, verdict, outcomes, outcome, seconds=seconds, cpu=cpu)
+
+    def _check(self, test, answers, ref, outcome):
+        """The test's verdict; a check that raises or hangs is a grader fault, reported."""
+        if all(a.error for a in answers):
+            return Verdict(0.0, str(answers[0].error))
+        if not test.judges_errors:
+            for answer in answers:
+                if answer.error:
+                    return Verdict(0.0, str(answer.error))
+        try:
+            with _time_limit(CHECK_SECONDS):
+                verdict = test.check(answers, ref, self.ctx)
+            fraction = float(verdict.fraction)
+            if not 0.0 <= fraction <= 1.0:
+                raise ValueError(f"fraction {fraction}")
+            return verdict
+        except Exception:
+            outcome.judge_errors.append(f"{test.id}:\n{traceback.format_exc(limit=8)}")
+            return Verdict(0.0, "the answer could not be checked (it is malformed, or the "
+                                "grader failed on it; the course staff can see which)")
+
+    def _decide(self, test, verdict, outcomes, outcome, graded=True, seconds=0.0, cpu=0.0):
+        self.ctx.verdicts[test.id] = verdict
+        if test.spec.leaderboard and 'accuracy' in verdict.facts and graded:
+            outcome.leaderboard[test.spec.leaderboard] = verdict.facts['accuracy']
+        fraction = min(max(float(verdict.fraction), 0.0), 1.0)
+        return TestResult(test.id, test.spec.number, test.spec.title,
+                          round(fraction * test.spec.points, 4), test.spec.points,
+                          verdict.message, test.spec.visibility, seconds, cpu, graded)
+
+
+class _time_limit:
+    """SIGALRM after `seconds` in the main thread (elsewhere: no limit)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def __enter__(self):
+        import signal
+        self._armed = threading.current_thread() is threading.main_thread()
+        if self._armed:
+            def expired(*_):
+                raise TimeoutError(f"check took more than {self.seconds} s")
+            self._old = signal.signal(signal.SIGALRM, expired)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def __exit__(self, *exc):
+        if self._armed:
+            import signal
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._old)

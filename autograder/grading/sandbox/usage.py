@@ -1,0 +1,99 @@
+"""CPU time and CPU wait of a sandboxed run, read from /proc.
+
+Budgets are in CPU seconds, so a busy machine cannot make a correct run
+look slow. Where the run has a cgroup, its CPU time comes from there (every
+process it ever started counted); otherwise from the process tree under the
+launcher, here. The wait figure (time a runnable thread spent queued for a
+CPU, /proc/PID/task/TID/schedstat) tells a starved run from one that slept:
+when the wall-clock backstop ends a run that used little CPU, a large wait
+means the machine was overloaded, a small one that the code waited on
+something (sleep, a lock, input()).
+"""
+import os
+from pathlib import Path
+
+_TICK = os.sysconf('SC_CLK_TCK') if hasattr(os, 'sysconf') else 100
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def _children(pid):
+    kids = []
+    for task in (Path(f'/proc/{pid}/task').iterdir() if Path(f'/proc/{pid}/task').is_dir()
+                 else ()):
+        text = _read(task / 'children')
+        if text:
+            kids.extend(int(word) for word in text.split())
+    return kids
+
+
+def tree(root_pid, limit=4096):
+    """PIDs of root_pid and its live descendants (at most `limit`)."""
+    seen, todo = [], [root_pid]
+    while todo and len(seen) < limit:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.append(pid)
+        try:
+            todo.extend(_children(pid))
+        except OSError:
+            continue
+    return seen
+
+
+def _stat_cpu(pid):
+    """utime + stime of one process (all its threads) in seconds, or 0 if gone."""
+    text = _read(f'/proc/{pid}/stat')
+    if not text:
+        return 0.0
+    fields = text[text.rfind(')') + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK  # stat(5) fields 14 and 15
+
+
+def _wait_seconds(pid):
+    total = 0.0
+    task_dir = Path(f'/proc/{pid}/task')
+    try:
+        tasks = list(task_dir.iterdir())
+    except OSError:
+        return 0.0
+    for task in tasks:
+        text = _read(task / 'schedstat')
+        if text:
+            parts = text.split()
+            if len(parts) >= 2:
+                total += int(parts[1]) / 1e9
+    return total
+
+
+class TreeUsage:
+    """Accumulated CPU and wait seconds of a process tree, sampled over its life.
+
+    Each process counts with its own time as last sampled (children's time
+    is not taken from their parents' cutime, which would count it twice), so
+    a process that ends between samples loses at most one sampling interval.
+    """
+
+    def __init__(self, root_pid):
+        self.root = root_pid
+        self._cpu = {}
+        self._wait = {}
+
+    def sample(self):
+        for pid in tree(self.root):
+            self._cpu[pid] = max(self._cpu.get(pid, 0.0), _stat_cpu(pid))
+            self._wait[pid] = max(self._wait.get(pid, 0.0), _wait_seconds(pid))
+        return self.cpu_seconds(), self.wait_seconds()
+
+    def cpu_seconds(self):
+        return sum(self._cpu.values())
+
+    def wait_seconds(self):
+        return sum(self._wait.values())

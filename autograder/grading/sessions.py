@@ -1,0 +1,145 @@
+"""Answer a list of requests with probes.py in as few sandboxed processes as possible.
+
+One process answers the requests in order, each within its own budget. If it
+dies, exits or runs over a budget, that request gets the reason and the rest
+start over in a fresh process, so no request pays for another. Faults of the
+machine, not of the code, are retried (bounded) and, if they persist,
+reported with cause 'infrastructure': never a score for the student.
+
+- Wall-clock backstop reached: if the run was mostly waiting for a CPU
+  (schedstat's run delay), the machine was overloaded: retried up to
+  MAX_RETRIES times, then 'infrastructure'. If it was neither computing nor
+  waiting, the code waited on something: the student's.
+- The sandbox could not start a run (a fork or a cgroup refused): retried
+  after a pause, then 'infrastructure'.
+- Two requests in a row that hang ('idle') fail the rest of the session at
+  once: a submission that sleeps at import must not cost an hour.
+"""
+import os
+import site
+import sys
+import time
+from dataclasses import dataclass
+
+from .decode import decode
+from .sandbox import Budget, SandboxError
+from ..catalogue.types import Answer
+
+MAX_RETRIES = 2
+STARVED = 0.5  # of the time off the CPU, this share spent waiting for one means overloaded
+
+
+@dataclass
+class Job:
+    """One request to answer: its JSON file, budget, and answer size limit."""
+    path: object
+    budget: Budget
+    answer_bytes: int
+
+
+@dataclass
+class Outcome:
+    """The answer to one Job and what it cost."""
+    answer: Answer
+    seconds: float = 0.0
+    cpu: float = 0.0
+    retries: int = 0
+
+
+def probe_command(script, request_files, package, env=None):
+    """(argv, env) that run probes.py on requests against a package.
+
+    Python starts isolated and without site (-I -S): no .pth file, no
+    sitecustomize, no user site runs before the probe; probes.py puts the
+    interpreter's site-packages on sys.path itself ($PROBE_SITE_PACKAGES).
+    """
+    env = dict(env or {})
+    env['PROBE_SITE_PACKAGES'] = os.pathsep.join(site.getsitepackages())
+    return [sys.executable, '-I', '-S', '-B', str(script), str(package),
+            *map(str, request_files)], env
+
+
+def _starved(usage):
+    off_cpu = max(usage.wall - usage.cpu, 1e-9)
+    return usage.wait >= STARVED * off_cpu
+
+
+def _failure(result, job):
+    """(Answer for the request that ended the run, whether to retry it)."""
+    failure = result.failure()
+    last = result.usage[-1] if result.usage else None
+    if result.limit == 'wall' and last is not None:
+        if _starved(last):
+            return Answer(error="not graded: the grading machine was overloaded (this run "
+                                f"waited {last.wait:.0f} s for a CPU and computed "
+                                f"{last.cpu:.0f} s)", cause='infrastructure'), True
+        return Answer(error=f"the test run {failure}"), True
+    if result.limit == 'cpu':
+        return Answer(error=f"the test run {failure}: its budget is {job.budget.cpu:g} s of "
+                            f"CPU time, several times what the reference needs"), False
+    if failure:
+        suffix = " before returning a result" if failure.startswith('exited') else ""
+        return Answer(error=f"the test run {failure}{suffix}"), False
+    return Answer(error=f"the test run ended (exit status {result.exit_code}) without "
+                        f"returning a result: does the code exit?"), False
+
+
+# Python's start and the imports before the first request, and the probe's own
+# bookkeeping between two requests: never student code.
+BETWEEN = Budget(cpu=20.0, wall=120.0, idle=60.0)
+
+
+def run_jobs(sandbox, script, jobs, package, mounts=(), env=None):
+    """Outcomes of jobs (list of Job), in order; never raises.
+
+    The probe writes an empty frame as each request starts and its answer
+    when it ends, so when a run ends early the judge knows which request was
+    running: that one gets the reason, and a run that ended between two
+    requests (after an answer, before the next start) restarts without
+    blaming anyone (at most MAX_RETRIES times in a row).
+    """
+    outcomes = [None] * len(jobs)
+    done, retries, idle_in_a_row, unblamed = 0, {}, 0, 0
+    while done < len(jobs):
+        todo = jobs[done:]
+        argv, child_env = probe_command(script, [j.path for j in todo], package, env)
+        budgets = [b for j in todo for b in (BETWEEN, j.budget)]
+        try:
+            result = sandbox.run(argv, mounts=mounts, env=child_env, budgets=budgets)
+        except SandboxError as err:
+            retries[done] = retries.get(done, 0) + 1
+            if retries[done] <= MAX_RETRIES:
+                time.sleep(1.0 * retries[done])
+                continue
+            for k in range(done, len(jobs)):
+                outcomes[k] = Outcome(Answer(error=f"not graded: the sandbox could not run "
+                                                   f"({err})", cause='infrastructure'))
+            break
+        answered = min(len(result.frames) // 2, len(todo))
+        for k in range(answered):
+            usage = result.usage[2 * k + 1]
+            outcomes[done + k] = Outcome(decode(result.frames[2 * k + 1], todo[k].answer_bytes),
+                                         usage.wall, usage.cpu, retries.get(done + k, 0))
+        done += answered
+        if done >= len(jobs):
+            break
+        started = len(result.frames) % 2 == 1  # the request after the last answer began
+        if not started and result.limit is None and unblamed < MAX_RETRIES:
+            unblamed += 1  # ended between two requests: nobody's answer was cut short
+            continue
+        unblamed = 0
+        answer, retry = _failure(result, jobs[done])
+        if retry and retries.get(done, 0) < MAX_RETRIES:
+            retries[done] = retries.get(done, 0) + 1
+            continue
+        last = result.usage[-1] if result.usage else None
+        outcomes[done] = Outcome(answer, last.wall if last else result.seconds,
+                                 last.cpu if last else 0.0, retries.get(done, 0))
+        done += 1
+        idle_in_a_row = idle_in_a_row + 1 if result.limit == 'idle' else 0
+        if idle_in_a_row >= 2:
+            for k in range(done, len(jobs)):
+                outcomes[k] = Outcome(Answer(error="not run: the code hung on the two tests "
+                                                   "before this one (see them)"))
+            break
+    return outcomes

@@ -1,0 +1,172 @@
+# Data loading, batching, the train / evaluate loops and learning curves.
+import time
+import random
+
+import numpy as np
+import matplotlib.pyplot as plt
+
+
+def load_csv(path):
+    """
+    Read an MNIST CSV file: one image per line, the label first and then the
+    784 pixel values (integers 0-255), comma separated, no header.
+    :param path: the path of the csv file
+    :return:
+        data: a list with one list of 784 floats in [0, 1] per image
+        labels: a list of int labels
+    """
+    data = []
+    labels = []
+    with open(path, 'r') as handle:
+        for line in handle:
+            fields = line.rstrip().split(',')
+            labels.append(int(fields[0]))
+            data.append([int(value) / 255 for value in fields[1:]])
+    return data, labels
+
+
+def load_mnist_trainval():
+    """
+    Load ./data/mnist_train.csv and split it, without shuffling, into the first
+    80% for training and the last 20% for validation.
+    :return: train_data, train_label, val_data, val_label (Python lists)
+    """
+    print("Loading training data...")
+    data, label = load_csv('./data/mnist_train.csv')
+    assert len(data) == len(label)
+    print("Training data loaded with {count} images".format(count=len(data)))
+
+    cut = int(0.8 * len(data))
+    train_data, val_data = data[:cut], data[cut:]
+    train_label, val_label = label[:cut], label[cut:]
+    return train_data, train_label, val_data, val_label
+
+
+def load_mnist_test():
+    """
+    Load ./data/mnist_test.csv.
+    :return: data, label (Python lists)
+    """
+    print("Loading testing data...")
+    data, label = load_csv('./data/mnist_test.csv')
+    assert len(data) == len(label)
+    print("Testing data loaded with {count} images".format(count=len(data)))
+    return data, label
+
+
+def generate_batched_data(data, label, batch_size=32, shuffle=False, seed=None):
+    """
+    Cut the data into consecutive batches of batch_size (the last one may be
+    smaller), after an optional joint shuffle with the standard library's
+    random.shuffle.
+    :param data: a list of images, each a list of 784 pixel values
+    :param label: a list of labels
+    :param batch_size: the number of images per batch
+    :param shuffle: whether to shuffle (True for training)
+    :param seed: seeds the random module first when it is truthy
+    :return:
+        batched_data: a list of numpy arrays (batch_size, 784)
+        batched_label: a list of numpy arrays (batch_size,)
+    """
+    batched_data = None
+    batched_label = None
+    if seed:
+        random.seed(seed)
+
+    order = list(range(len(data)))
+    if shuffle:
+        random.shuffle(order)       # one permutation for images and labels
+
+    batched_data = []
+    batched_label = []
+    for start in range(0, len(order), batch_size):
+        chosen = order[start:start + batch_size]
+        batched_data.append(np.array([data[i] for i in chosen]))
+        batched_label.append(np.array([label[i] for i in chosen]))
+    return batched_data, batched_label
+
+
+def train(epoch, batched_train_data, batched_train_label, model, optimizer, debug=True):
+    """
+    Train the model for one epoch: a forward pass (default mode, which is
+    'train') and an optimizer step per batch.
+    :return:
+        epoch_loss: the mean of the batch losses
+        epoch_acc: the accuracy over every image of the epoch
+    """
+    epoch_loss = 0.0
+    hits = 0
+    count_samples = 0.0
+    n_batches = len(batched_train_data)
+    for idx, (batch, target) in enumerate(zip(batched_train_data, batched_train_label)):
+        started = time.time()
+        loss, accuracy = model.forward(batch, target)
+        optimizer.update(model)
+
+        epoch_loss += loss
+        hits += accuracy * batch.shape[0]
+        count_samples += batch.shape[0]
+
+        elapsed = time.time() - started
+        if idx % 10 == 0 and debug:
+            print('Epoch: [{}][{}/{}]\tBatch Time {:.3f} \tBatch Loss {:.4f}\t'
+                  'Train Accuracy {:.4f}\t'.format(epoch, idx, n_batches, elapsed,
+                                                  loss, accuracy))
+    epoch_loss /= n_batches
+    epoch_acc = hits / count_samples
+
+    if debug:
+        print("* Average Accuracy of Epoch {} is: {:.4f}".format(epoch, epoch_acc))
+    return epoch_loss, epoch_acc
+
+
+def evaluate(batched_test_data, batched_test_label, model, debug=True):
+    """
+    Evaluate the model (forward passes with mode='valid', no optimizer step).
+    :return:
+        epoch_loss: the mean of the batch losses
+        epoch_acc: the accuracy over every image
+    """
+    epoch_loss = 0.0
+    hits = 0
+    count_samples = 0.0
+    n_batches = len(batched_test_data)
+    for idx, (batch, target) in enumerate(zip(batched_test_data, batched_test_label)):
+        loss, accuracy = model.forward(batch, target, mode='valid')
+
+        epoch_loss += loss
+        hits += accuracy * batch.shape[0]
+        count_samples += batch.shape[0]
+        if debug:
+            print('Evaluate: [{}/{}]\tBatch Accuracy {:.4f}\t'.format(idx, n_batches, accuracy))
+    epoch_loss /= n_batches
+    epoch_acc = hits / count_samples
+
+    return epoch_loss, epoch_acc
+
+
+def plot_curves(train_loss_history, train_acc_history, valid_loss_history, valid_acc_history):
+    """
+    Draw the learning curves: one figure with the training and validation
+    loss per epoch, one with the training and validation accuracy.
+    :return: None
+    """
+    epochs = range(1, len(train_loss_history) + 1)
+
+    plt.figure()
+    plt.plot(epochs, train_loss_history, label='training loss')
+    plt.plot(epochs, valid_loss_history, label='validation loss')
+    plt.xlabel('epoch')
+    plt.ylabel('cross-entropy loss')
+    plt.title('Loss')
+    plt.legend()
+
+    plt.figure()
+    plt.plot(epochs, train_acc_history, label='training accuracy')
+    plt.plot(epochs, valid_acc_history, label='validation accuracy')
+    plt.xlabel('epoch')
+    plt.ylabel('accuracy')
+    plt.title('Accuracy')
+    plt.legend()
+
+    plt.show()

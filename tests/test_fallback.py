@@ -1,0 +1,115 @@
+"""The grader in a Docker-default container: no namespaces, no writable cgroups, root.
+
+Docker's default capabilities lack CAP_SYS_ADMIN, so every unshare() is refused
+(EPERM), and its cgroup filesystem is read-only. Here the same is made with
+capsh (CAP_SYS_ADMIN dropped from the bounding set) and
+AUTOGRADER_SANDBOX_DISABLE=cgroup; the grader then runs student code under
+what remains (an unprivileged uid, rlimits, no_new_privs, the seccomp filter
+with local sockets only, the kit's hidden parts closed to other users) and
+must still grade the reference at full marks.
+
+Without a private filesystem view the sandbox user runs the grader's Python
+from where it is installed, so the Python must be readable by other users: a
+venv of Debian's /usr/bin/python3 is built for the test (the build machines'
+own Python lives under /root).
+"""
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from autograder.grading.sandbox import HIDDEN_PARTS
+from helpers import KIT, SOLUTIONS
+
+pytestmark = [pytest.mark.usefixtures('mnist'),
+              pytest.mark.skipif(os.geteuid() != 0, reason="the fallback is for root graders")]
+DEPENDENCIES = ['numpy', 'pyyaml', 'matplotlib', 'tqdm', 'threadpoolctl']
+
+
+@pytest.fixture(scope='module')
+def open_python():
+    """A venv any user can run (Debian's python3 and the grader's dependencies)."""
+    base = Path('/usr/bin/python3')
+    capsh = shutil.which('capsh')
+    if not base.is_file() or not capsh:
+        pytest.fail("needs Debian's python3, python3-venv and capsh (libcap2-bin): "
+                    "apt-get install python3-venv libcap2-bin")
+    root = Path(tempfile.mkdtemp(prefix='open-python-', dir='/tmp'))
+    os.chmod(root, 0o755)
+    try:
+        subprocess.run([str(base), '-m', 'venv', str(root / 'venv')], check=True,
+                       capture_output=True, timeout=300)
+        subprocess.run([str(root / 'venv' / 'bin' / 'python'), '-m', 'pip', 'install', '-q',
+                        *DEPENDENCIES], check=True, capture_output=True, timeout=900)
+        for path in [root, *root.rglob('*')]:
+            if not path.is_symlink():
+                mode = path.stat().st_mode
+                os.chmod(path, mode | (0o755 if stat.S_ISDIR(mode) else 0o644))
+        yield root / 'venv' / 'bin' / 'python'
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_the_reference_scores_full_marks_without_namespaces_or_cgroups(open_python, tmp_path):
+    parts = [KIT / name for name in HIDDEN_PARTS if (KIT / name).exists()]
+    modes = {path: path.stat().st_mode for path in parts}
+    out = tmp_path / 'out'
+    env = dict(os.environ, PYTHONPATH=str(KIT), AUTOGRADER_KIT=str(KIT),
+               AUTOGRADER_SANDBOX_DISABLE='cgroup', AUTOGRADER_SANDBOX_UID='63700')
+    command = f"exec {open_python} -m autograder grade {SOLUTIONS} --out {out} -q"
+    try:
+        result = subprocess.run(['capsh', '--drop=cap_sys_admin', '--', '-c', command],
+                                env=env, capture_output=True, text=True, timeout=1800)
+        closed = {path: path.stat().st_mode & 0o007 for path in parts}
+    finally:
+        for path, mode in modes.items():
+            os.chmod(path, mode)
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((out / 'summary.json').read_text())
+    document = json.loads((out / 'results.json').read_text())
+    failing = [(t['name'], t['output']) for t in document['tests'] if t['status'] != 'passed']
+    assert not failing and summary['status'] == 'graded', failing
+    protections = '\n'.join(summary['protections'])
+    for step in ('unprivileged user', 'rlimits', 'no_new_privs', 'seccomp filter',
+                 "the kit's hidden parts closed"):
+        assert f'in force: {step}' in protections, protections
+    for step in ('no network', 'private PID namespace', 'private filesystem view'):
+        assert f'not available: {step}' in protections, protections
+    assert all(mode == 0 for mode in closed.values()), closed  # others could not read them
+
+
+def test_without_namespaces_student_code_cannot_read_the_kit_or_the_network(open_python,
+                                                                           tmp_path):
+    from grading import make_submission
+    secrets = [str(KIT / 'autograder' / 'rubric.yaml'), str(SOLUTIONS / 'utils.py'),
+               str(KIT / 'data' / 'mnist' / 't10k-labels-idx1-ubyte.gz')]
+    probe = (f"found = []\nfor p in {secrets!r}:\n"
+             "    try: found.append(open(p, 'rb').read(10))\n"
+             "    except OSError: found.append('BLOCKED')\n"
+             "import socket\n"
+             "try:\n    socket.socket(socket.AF_INET); found.append('SOCKET')\n"
+             "except OSError as e: found.append(type(e).__name__)\n"
+             "raise RuntimeError(repr(found))")
+    folder = make_submission(tmp_path / 'pkg', attacks={'optimizer/sgd.py': [('update', probe)]})
+    os.chmod(tmp_path, 0o755)
+    parts = [KIT / name for name in HIDDEN_PARTS if (KIT / name).exists()]
+    modes = {path: path.stat().st_mode for path in parts}
+    out = tmp_path / 'out'
+    env = dict(os.environ, PYTHONPATH=str(KIT), AUTOGRADER_KIT=str(KIT),
+               AUTOGRADER_SANDBOX_DISABLE='cgroup', AUTOGRADER_SANDBOX_UID='63700')
+    command = f"exec {open_python} -m autograder grade {folder} --out {out} --only sgd.step -q"
+    try:
+        result = subprocess.run(['capsh', '--drop=cap_sys_admin', '--', '-c', command],
+                                env=env, capture_output=True, text=True, timeout=900)
+    finally:
+        for path, mode in modes.items():
+            os.chmod(path, mode)
+    assert result.returncode == 0, result.stderr[-3000:]
+    output = json.loads((out / 'results.json').read_text())['tests'][0]['output']
+    assert "'BLOCKED', 'BLOCKED', 'BLOCKED', 'PermissionError'" in output, output

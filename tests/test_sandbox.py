@@ -1,0 +1,241 @@
+"""The sandbox itself: seccomp, host-wide uid claims, control groups, CPU accounting, signals."""
+import os
+import platform
+import re
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder.grading.sandbox import Budget, Limits, Sandbox, cgroups, seccomp, uids
+from autograder.grading.sandbox.cores import cpu_share, usable_cores
+from grading import make_submission
+from helpers import KIT
+
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="uid drop and cgroups need root")
+
+
+def test_the_x86_64_system_call_table_matches_the_kernel_headers():
+    header = Path('/usr/include/x86_64-linux-gnu/asm/unistd_64.h')
+    if not header.is_file():
+        header = Path('/usr/include/asm/unistd_64.h')
+    if not header.is_file():
+        pytest.skip("no kernel headers on this machine (linux-libc-dev)")
+    numbers = dict(re.findall(r'#define __NR_(\w+) (\d+)', header.read_text()))
+    table = {**seccomp.DENIED['x86_64'], **seccomp.SPECIAL['x86_64']}
+    wrong = {name: (nr, numbers.get(name)) for name, nr in table.items()
+             if str(nr) != numbers.get(name)}
+    assert not wrong, wrong
+
+
+def test_the_seccomp_program_is_well_formed():
+    for arch in seccomp.DENIED:
+        program = seccomp.program(arch)
+        assert program and len(program) < 200
+        assert program[-1][0] == 0x06  # ends in a return
+    assert seccomp.program('sparc') is None
+
+
+@pytest.mark.skipif(seccomp.machine() not in seccomp.DENIED, reason="unknown architecture")
+def test_seccomp_denies_what_it_lists_and_allows_python_numpy_and_threads(tmp_path):
+    script = tmp_path / 'probe.py'
+    script.write_text(textwrap.dedent(f"""
+        import ctypes, errno, os, socket, sys, threading
+        sys.path.insert(0, {str(Path(seccomp.__file__).parent)!r})
+        import seccomp
+        libc = ctypes.CDLL(None, use_errno=True)
+        assert libc.prctl(38, 1, 0, 0, 0) == 0
+        seccomp.install()
+        import numpy
+        numbers = seccomp.DENIED[seccomp.machine()]
+        for name in ('keyctl', 'add_key', 'ptrace', 'mount', 'bpf', 'unshare'):
+            assert libc.syscall(numbers[name], 0, 0, 0, 0, 0) == -1, name
+            assert ctypes.get_errno() == errno.EPERM, name
+        try:
+            socket.socket(socket.AF_INET)
+            raise SystemExit('an internet socket was allowed')
+        except PermissionError:
+            pass
+        socket.socket(socket.AF_UNIX).close()
+        t = threading.Thread(target=numpy.ones, args=(3,)); t.start(); t.join()
+        pid = os.fork()
+        if pid == 0:
+            os._exit(7)
+        assert os.waitpid(pid, 0)[1] >> 8 == 7
+        print('ok')
+    """))
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.strip() == 'ok', result.stderr
+
+
+def test_a_uid_claimed_anywhere_on_the_host_is_not_claimed_again(tmp_path):
+    first = uids.claim(slot=0, base=63000)
+    try:
+        # Another process (another grader, maybe in a chroot) holds the next one.
+        holder = subprocess.Popen([sys.executable, '-c', textwrap.dedent("""
+            import socket, sys, time
+            s = socket.socket(socket.AF_UNIX)
+            s.bind('\\0dl-homework-kit-sandbox-uid-63001')
+            print('held', flush=True)
+            time.sleep(60)
+        """)], stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == 'held'
+        second = uids.claim(slot=0, base=63000)
+        assert first.uid == 63000 and second.uid == 63002
+        second.close()
+        holder.kill()
+        holder.wait()
+        third = uids.claim(slot=1, base=63000)
+        assert third.uid == 63001  # released when its holder died
+        third.close()
+    finally:
+        first.close()
+
+
+@root_only
+def test_a_uid_some_process_already_runs_as_is_skipped_and_never_swept():
+    stranger = subprocess.Popen(['sleep', '60'], user=63100, group=63100)
+    try:
+        time.sleep(0.2)
+        claim = uids.claim(slot=100, base=63000)
+        assert claim.uid != 63100
+        claim.close()
+        assert stranger.poll() is None  # untouched
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+def test_cpu_share_reads_cgroup_quotas(tmp_path):
+    (tmp_path / 'cpu.max').write_text('50000 100000\n')
+    assert cpu_share(tmp_path) == pytest.approx(min(0.5, len(os.sched_getaffinity(0))))
+    assert usable_cores(tmp_path) == 1
+    (tmp_path / 'cpu.max').write_text('max 100000\n')
+    v1 = tmp_path / 'v1'
+    (v1 / 'cpu').mkdir(parents=True)
+    (v1 / 'cpu' / 'cpu.cfs_quota_us').write_text('150000\n')
+    (v1 / 'cpu' / 'cpu.cfs_period_us').write_text('100000\n')
+    assert cpu_share(v1) == pytest.approx(min(1.5, len(os.sched_getaffinity(0))))
+
+
+def test_cgroup_v2_delegation_on_a_fake_hierarchy(tmp_path):
+    """A v2 layout: the grader moves into a leaf, enables controllers, makes run groups."""
+    own = tmp_path / 'cg' / 'grader.scope'
+    own.mkdir(parents=True)
+    (own / 'cgroup.controllers').write_text('cpuset cpu io memory pids\n')
+    (own / 'cgroup.subtree_control').write_text('')
+    (own / 'cgroup.procs').write_text('')
+    mountinfo = tmp_path / 'mountinfo'
+    mountinfo.write_text(f"30 25 0:26 / {tmp_path / 'cg'} rw shared:4 - cgroup2 cgroup2 rw\n")
+    cgroup_file = tmp_path / 'cgroup'
+    cgroup_file.write_text('0::/grader.scope\n')
+    groups = cgroups.Cgroups(mountinfo=mountinfo, cgroup_file=cgroup_file)
+    assert groups.version == 2 and {'memory', 'pids', 'cpu'} <= groups.controllers
+    assert (own / f'autograder-{os.getpid()}-judge' / 'cgroup.procs').read_text() == \
+        str(os.getpid())
+    run = groups.create('7', 2**30, 64, cpu_cores=0.5)
+    d = Path(run.dirs['memory'])
+    assert (d / 'memory.max').read_text() == str(2**30)
+    assert (d / 'pids.max').read_text() == '64'
+    assert (d / 'cpu.max').read_text() == '50000 100000'
+    (d / 'cpu.stat').write_text('usage_usec 2500000\nuser_usec 2000000\n')
+    assert run.cpu_seconds() == pytest.approx(2.5)
+    (d / 'cgroup.procs').write_text('')
+    (d / 'memory.peak').write_text('12345')
+    (d / 'memory.events').write_text('low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n')
+    assert run.memory_figures() == (12345, True)
+
+
+@root_only
+def test_a_run_is_confined_to_its_cpu_quota(tmp_path):
+    """Many spinning threads take only the run's share of the machine (cpu.max)."""
+    with Sandbox(tmp_path / 'box', limits=Limits(cpu_cores=0.5)) as box:
+        if 'cgroup' not in box.detect().done or 'cpu' not in box.cgroups.controllers:
+            pytest.skip("no writable cpu controller here")
+        spin = ("import threading, time\n"
+                "def spin():\n    end = time.time() + 3\n    while time.time() < end: pass\n"
+                "ts = [threading.Thread(target=spin) for _ in range(4)]\n"
+                "[t.start() for t in ts]; [t.join() for t in ts]")
+        result = box.run([sys.executable, '-I', '-S', '-c', spin], budgets=[Budget(60, 60)])
+    used, wall = result.usage[-1].cpu, result.usage[-1].wall
+    assert result.failure() is None
+    assert used <= 0.5 * wall * 1.25 + 0.3, (used, wall)
+
+
+@root_only
+def test_cpu_time_is_the_budget_and_the_feedback_says_so(tmp_path):
+    with Sandbox(tmp_path / 'box') as box:
+        result = box.run([sys.executable, '-I', '-S', '-c', 'while True: pass'],
+                         budgets=[Budget(2, 60)])
+    assert result.limit == 'cpu' and 'budget of CPU time' in result.failure()
+    assert 2 <= result.usage[-1].cpu < 4
+
+
+def _sandbox_pids(uid):
+    return uids.processes_of(uid)
+
+
+@root_only
+@pytest.mark.parametrize('how', ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGKILL'])
+def test_killing_the_grader_ends_every_sandboxed_process(tmp_path, how):
+    """However the grader dies, nothing it started in the sandbox survives it."""
+    folder = make_submission(tmp_path / 'pkg', attacks={
+        'models/_base_network.py': [('sigmoid', "import os, time\n"
+                                                "for _ in range(3): os.fork()\n"
+                                                "time.sleep(600)")]})
+    env = dict(os.environ, AUTOGRADER_SANDBOX_UID='63500')
+    grader = subprocess.Popen([sys.executable, '-m', 'autograder', 'grade', str(folder),
+                               '--out', str(tmp_path / 'out'), '--only', 'activations.sigmoid',
+                               '-q'], env=env, cwd=KIT, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 120
+    uid = None
+    while time.monotonic() < deadline and uid is None:
+        for candidate in range(63500, 63510):
+            if len(_sandbox_pids(candidate)) >= 4:
+                uid = candidate
+        time.sleep(0.2)
+    assert uid is not None, "the sandboxed processes never started"
+    roots = {p.name for p in Path('/tmp').glob(f'autograder-{grader.pid}-*')}
+    assert roots
+    grader.send_signal(getattr(signal, how))
+    grader.wait(timeout=60)
+    deadline = time.monotonic() + 10
+    while _sandbox_pids(uid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _sandbox_pids(uid) == [], f"survivors after {how}"
+    if how != 'SIGKILL':
+        assert not any(Path('/tmp', name).exists() for name in roots)  # cleaned up
+        assert grader.returncode == 130
+
+
+@root_only
+def test_two_graders_on_one_host_never_share_a_uid_or_kill_each_other(tmp_path):
+    script = textwrap.dedent("""
+        import sys, time
+        from autograder.grading.sandbox import Sandbox, Budget
+        box = Sandbox(sys.argv[1], slot=0)
+        box.detect()
+        print(box.uid, flush=True)
+        result = box.run([sys.executable, '-I', '-S', '-c', 'import time; time.sleep(4)'],
+                         budgets=[Budget(30, 30, idle=None)])
+        print(result.exit_code, result.signal, flush=True)
+        box.close()
+    """)
+    env = dict(os.environ, AUTOGRADER_SANDBOX_UID='63600')
+    a = subprocess.Popen([sys.executable, '-c', script, str(tmp_path / 'a')], env=env,
+                         stdout=subprocess.PIPE, text=True, cwd=KIT)
+    b = subprocess.Popen([sys.executable, '-c', script, str(tmp_path / 'b')], env=env,
+                         stdout=subprocess.PIPE, text=True, cwd=KIT)
+    uid_a, uid_b = a.stdout.readline().strip(), b.stdout.readline().strip()
+    assert uid_a != uid_b
+    assert a.stdout.readline().split() == ['0', 'None']  # each finished undisturbed
+    assert b.stdout.readline().split() == ['0', 'None']
+    a.wait(30)
+    b.wait(30)
