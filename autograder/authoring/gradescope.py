@@ -19,12 +19,19 @@ SETUP = r'''#!/usr/bin/env bash
 set -euo pipefail
 ROOT=${AUTOGRADER_ROOT:-/autograder}
 SRC=$ROOT/source
+# Gradescope's image (Ubuntu 22.04) has python3 but not its venv module
+# (Debian and Ubuntu ship ensurepip in python3-venv); nothing else is needed
+# from apt, and recommends would bring a compiler.
 if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
-  apt-get update -qq && apt-get install -y -qq python3 python3-venv python3-pip
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends python3 python3-venv
 fi
 # A virtual environment outside the kit folder: the sandbox must be able to run
-# its Python while the kit itself stays out of reach.
-python3 -m venv ${AUTOGRADER_VENV_FLAGS:-} "$ROOT/venv"
+# its Python while the kit itself stays out of reach. Its own pip, upgraded:
+# the system pip may be too old for an editable pyproject-only install, or
+# refuse to touch the system Python (PEP 668).
+python3 -m venv "$ROOT/venv"
+"$ROOT/venv/bin/python" -m pip install -q --upgrade pip
 # Editable: the autograder runs from $SRC, beside its rubric, reference and scaffold.
 "$ROOT/venv/bin/python" -m pip install -q -e "$SRC"
 if [ -d "$SRC/mnist" ]; then
