@@ -155,7 +155,7 @@ def _cmd_batch(args):
         document = json.loads((out / 'batch.json').read_text())
     try:
         page = write_class_report(out)
-    except (ClassReportError, OSError) as err:
+    except (ClassReportError, OSError, RuntimeError) as err:
         page = None
         print(f"autograder batch: class report not written: {err}", file=sys.stderr)
     counts = {}

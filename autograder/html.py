@@ -32,7 +32,11 @@ window.addEventListener('load', function () {
 
 @lru_cache(maxsize=1)
 def environment():
-    import jinja2
+    try:
+        import jinja2
+    except ImportError:
+        raise RuntimeError("the kit's HTML pages need Jinja2: pip install jinja2 (it comes with "
+                           "the [instructor] extra)") from None
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(paths.TEMPLATES)),
                              autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.sandbox import HIDDEN_PARTS
+from autograder.grading.sandbox import hidden_paths
 from helpers import KIT, SOLUTIONS
 
 pytestmark = [pytest.mark.usefixtures('mnist'),
@@ -61,7 +61,7 @@ def grade_like_docker(python, submission, out, *options):
     Returns (CompletedProcess, {hidden part: its mode bits for others during the
     run}); the parts' modes are restored afterwards.
     """
-    parts = [KIT / name for name in HIDDEN_PARTS if (KIT / name).exists()]
+    parts = [path for path in hidden_paths() if path.exists()]
     modes = {path: path.stat().st_mode for path in parts}
     env = dict(os.environ, PYTHONPATH=str(KIT), AUTOGRADER_KIT=str(KIT),
                AUTOGRADER_SANDBOX_DISABLE='cgroup', AUTOGRADER_SANDBOX_UID='63700')

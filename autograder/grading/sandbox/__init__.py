@@ -231,6 +231,12 @@ def python_dirs():
     return dirs
 
 
+def hidden_paths():
+    """What student code must never read: the kit's hidden parts, the judge's cache, MNIST."""
+    kit = paths.kit_root()
+    return [*(kit / name for name in HIDDEN_PARTS), paths.cache_dir(), paths.data_dir()]
+
+
 def _disabled_steps():
     disabled = set(filter(None, os.environ.get('AUTOGRADER_SANDBOX_DISABLE', '').split(',')))
     unknown = disabled - set(ALL_STEPS)
@@ -337,10 +343,8 @@ class Sandbox:
                 "the grader is not root: student code runs as the grader's own user and "
                 "can read what it can read")
             return
-        kit = paths.kit_root()
         closed = []
-        for path in [*(kit / name for name in HIDDEN_PARTS), paths.cache_dir(),
-                     paths.data_dir()]:
+        for path in hidden_paths():
             try:
                 mode = path.stat().st_mode
             except OSError:
