@@ -21,6 +21,7 @@ import os
 import statistics
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -35,22 +36,24 @@ GRADED = ('graded', 'skipped')   # every other status is listed as not graded
 REASON_CHARS = 400
 
 
-def _stage_order():
-    """Grading stages in the order they run: intake, workspace, data, each test stage, report."""
+@lru_cache(maxsize=1)
+def _catalogue():
+    """The rubric's tests, read once per process (None if the rubric cannot be read)."""
     from ..catalogue import load_catalogue
     try:
-        stages = load_catalogue().stages
+        return load_catalogue()
     except Exception:
-        stages = []
+        return None
+
+
+def _stage_order():
+    """Grading stages in the order they run: intake, workspace, data, each test stage, report."""
+    stages = _catalogue().stages if _catalogue() else []
     return ['intake', 'workspace', 'data preparation', *stages, 'report']
 
 
 def _leaderboard_names():
-    from ..catalogue import load_catalogue
-    try:
-        return list(load_catalogue().leaderboard().values())
-    except Exception:
-        return []
+    return list(_catalogue().leaderboard().values()) if _catalogue() else []
 
 
 class ClassReportError(Exception):
