@@ -4,6 +4,7 @@
     method: softmax               # a method of _baseNetwork
     inputs: {recipe: logits, shape: [6, 8], scale: 3.0, extreme: 1.0e+4}
     tolerance: 1.0e-7             # largest relative error accepted
+    no_warnings: false            # true: a warning issued by the call fails the test
 
 Input recipes (the arrays are drawn per submission, see types.Context.rng):
     normal          x of `shape`, N(0, scale^2), the first entries replaced by `values`
@@ -86,6 +87,9 @@ class Function(Kind):
         'method': s.Param(s.choice(*METHODS), doc="the _baseNetwork method"),
         'inputs': s.Param(_recipe, doc="how the hidden inputs are drawn"),
         'tolerance': s.Param(s.number(0), doc="largest relative error accepted"),
+        'no_warnings': s.Param(s.boolean, False,
+                               "whether a warning the call issues fails the test (the "
+                               "docstring promises none, e.g. sigmoid's overflow)"),
     }
 
     def needs(self):
@@ -99,6 +103,12 @@ class Function(Kind):
         method = self.p['method']
         problem = mismatch(f"{method}()", got[0].arrays.get('out'), ref[0].arrays['out'],
                            self.p['tolerance'])
+        warned = got[0].meta.get('warnings')
+        if not problem and self.p['no_warnings'] and isinstance(warned, list) and warned:
+            problem = (f"{method}() gives the right values but warns on these inputs "
+                       f"({str(warned[0])[:200]}); its docstring promises no warning: "
+                       f"compute it so that nothing overflows, or silence the harmless "
+                       f"overflow with np.errstate")
         return Verdict(0.0 if problem else 1.0, problem or f"{method}() is correct")
 
 
