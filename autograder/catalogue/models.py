@@ -12,7 +12,9 @@
 
 forward(X, y, mode='train') is called twice, on two different batches with
 the same weights, and the loss, the accuracy and every gradient are read
-after each call: gradients that accumulate across calls fail.
+after each call: gradients that accumulate across calls fail. Then
+forward(X1, y1, mode='valid') must leave every gradient as it was (the
+'loss' check judges that).
 
 One defect costs one test:
 - `helper_tests` names the test of each _baseNetwork helper the model may
@@ -142,16 +144,21 @@ class Model(Kind):
 
     def _judge(self, answer, ref, ctx):
         if self.p['check'] == 'loss':
-            return self._loss(answer.arrays, ref.arrays)
+            return self._loss(answer.arrays, ref.arrays, answer.meta)
         return self._gradients(answer, ref, ctx)
 
-    def _loss(self, got, ref):
+    def _loss(self, got, ref, meta):
         problems = []
         for k in (1, 2):
             problems.append(mismatch('loss', got.get(f'loss{k}'), ref[f'loss{k}'],
                                      self.p['tolerance']))
             problems.append(mismatch('accuracy', got.get(f'acc{k}'), ref[f'acc{k}'],
                                      self.p['accuracy_tolerance']))
+        changed = meta.get('valid_changed')
+        if isinstance(changed, list) and changed:
+            names = ', '.join(f"gradients['{str(n)[:32]}']" for n in changed[:4])
+            problems.append(f"forward(mode='valid') changed {names}: only mode='train' "
+                            f"computes gradients; return before the backward pass otherwise")
         problems = list(dict.fromkeys(p for p in problems if p))
         return Verdict(0.0 if problems else 1.0,
                        '; '.join(problems) or "loss and accuracy are correct")

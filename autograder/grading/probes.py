@@ -235,6 +235,25 @@ def probe_model(params, arrays):
         for name in names:
             if name in gradients:
                 out[f'g{k}:{name}'] = as_array(gradients[name], f"gradients['{name}']")
+    # Then forward() in another mode, which must leave the gradients alone
+    # (judged by the loss tests; a forward() that fails there is not judged here).
+    keys = set(gradients)
+    before = {name: np.array(value, copy=True) for name, value in gradients.items()
+              if isinstance(value, np.ndarray)}
+    try:
+        model.forward(arrays['X1'], arrays['y1'].astype(np.int64), mode='valid')
+    except Exception:
+        before = {}
+    after = getattr(model, 'gradients', None)
+    after = after if isinstance(after, dict) else {}
+
+    def same(name):
+        value = after.get(name)
+        return isinstance(value, np.ndarray) and value.shape == before[name].shape and \
+            np.array_equal(value, before[name], equal_nan=True)
+
+    meta['valid_changed'] = sorted({str(n) for n in before if not same(n)}
+                                   | {str(n) for n in after if n not in keys and before})[:32]
     if params.get('numeric_eps'):
         k = params['calls']
         out.update(_numeric_gradients(model, arrays[f'X{k}'], arrays[f'y{k}'].astype(np.int64),
