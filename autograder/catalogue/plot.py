@@ -12,7 +12,8 @@ below) and requires, in some panel, both loss curves and, in another, both
 accuracy curves, each panel with axis labels and a legend, and drawn
 content where the description says the panel is. When the function takes
 save_path, the file it saved must be a real PNG image of at least
-min_pixels.
+min_pixels, and a second call with save_path=None must draw without
+raising and save nothing.
 """
 import io
 import struct
@@ -148,5 +149,12 @@ class Plot(Kind):
                 problems.append(f"the PNG saved at save_path is {image.shape[1]}x"
                                 f"{image.shape[0]} pixels or blank; expected the figure "
                                 f"(at least {width}x{height})")
+            if isinstance(meta.get('none_error'), str):
+                problems.append(f"plot_curves(..., save_path=None) raised "
+                                f"{meta['none_error'][:200]}: None means draw the figure "
+                                f"and save nothing")
+            elif isinstance(meta.get('none_saved'), list) and meta['none_saved']:
+                problems.append("plot_curves(..., save_path=None) saved a file: None means "
+                                "save nothing")
         return Verdict(0.0 if problems else 1.0,
                        '; '.join(problems) or "the learning curves are plotted correctly")

@@ -204,11 +204,19 @@ def build_model(params):
 
 # -- probes ----------------------------------------------------------------------
 def probe_call(params, arrays):
-    """A method of _baseNetwork on the request's arrays: {'out': result}."""
+    """A method of _baseNetwork on the request's arrays: {'out': result}.
+
+    The warnings the call issued (e.g. numpy's overflow warnings) are listed
+    in meta['warnings'], for tests whose contract forbids them.
+    """
+    import warnings
     net = base_network()()
     args = [arrays[name] for name in params['args']]
-    out = getattr(net, params['method'])(*args)
-    return {'out': as_array(out, f"{params['method']}()'s result")}, {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        out = getattr(net, params['method'])(*args)
+    shown = [f"{type(w.message).__name__}: {w.message}"[:200] for w in caught[:5]]
+    return {'out': as_array(out, f"{params['method']}()'s result")}, {'warnings': shown}
 
 
 def _numeric_gradients(model, X, y, eps):
@@ -257,6 +265,25 @@ def probe_model(params, arrays):
         for name in names:
             if name in gradients:
                 out[f'g{k}:{name}'] = as_array(gradients[name], f"gradients['{name}']")
+    # Then forward() in another mode, which must leave the gradients alone
+    # (judged by the loss tests; a forward() that fails there is not judged here).
+    keys = set(gradients)
+    before = {name: np.array(value, copy=True) for name, value in gradients.items()
+              if isinstance(value, np.ndarray)}
+    try:
+        model.forward(arrays['X1'], arrays['y1'].astype(np.int64), mode='valid')
+    except Exception:
+        before = {}
+    after = getattr(model, 'gradients', None)
+    after = after if isinstance(after, dict) else {}
+
+    def same(name):
+        value = after.get(name)
+        return isinstance(value, np.ndarray) and value.shape == before[name].shape and \
+            np.array_equal(value, before[name], equal_nan=True)
+
+    meta['valid_changed'] = sorted({str(n) for n in before if not same(n)}
+                                   | {str(n) for n in after if n not in keys and before})[:32]
     if params.get('numeric_eps'):
         k = params['calls']
         out.update(_numeric_gradients(model, arrays[f'X{k}'], arrays[f'y{k}'].astype(np.int64),
@@ -438,6 +465,16 @@ def probe_plot(params, arrays):
     if takes_path and os.path.isfile(saved_path):
         with open(saved_path, 'rb') as f:
             out['saved'] = np.frombuffer(f.read(4 * 2**20), dtype=np.uint8)
+    if takes_path:
+        # save_path=None means: draw, save nothing (train.py and notebooks call it so).
+        files = set(os.listdir(os.getcwd()))
+        plt.close('all')
+        try:
+            plot_curves(*history, save_path=None)
+            meta['none_error'] = None
+        except Exception as err:  # judged: None must be accepted
+            meta['none_error'] = f"{type(err).__name__}: {err}"[:300]
+        meta['none_saved'] = sorted(set(os.listdir(os.getcwd())) - files)[:8]
     return out, meta
 
 
