@@ -139,14 +139,19 @@ def test_every_check_survives_malformed_answers(test_id):
                        'plain:W1', 'step:W1', 'g:W1', 'train_label', 'png0', 'saved',
                        'sizes0', 'label_sizes0', 'label0', 'data0', 'y0_0_0', 'accuracy',
                        'recall')}
-            got = [Answer(arrays, meta)] * 2
+            # The same answers, and the reference's on the second call only
+            # (g2 right, g1 wrong: a case a feedback branch once left empty).
+            second = dict(arrays, **{k: np.ones((3,)) for k in arrays if k.startswith('g2:')})
             ref = [Answer(Anything(lambda: np.ones((3,))), Anything(lambda: Anything(int)))]
-            try:
-                verdict = test.check(got, ref, ctx)
-            except (KeyError, ValueError, IndexError, TypeError) as err:
-                pytest.fail(f"{test_id} raised {type(err).__name__} on shape {shape}, "
-                            f"meta {meta}: {err}")
-            assert 0.0 <= verdict.fraction <= 1.0
+            for answer in (arrays, second):
+                got = [Answer(answer, meta)] * 2
+                try:
+                    verdict = test.check(got, ref, ctx)
+                except (KeyError, ValueError, IndexError, TypeError) as err:
+                    pytest.fail(f"{test_id} raised {type(err).__name__} on shape {shape}, "
+                                f"meta {meta}: {err}")
+                assert 0.0 <= verdict.fraction <= 1.0
+                assert isinstance(verdict.message, str) and verdict.message
 
 
 def test_printable_strips_control_characters_and_surrogates():

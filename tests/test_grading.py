@@ -107,6 +107,10 @@ BUGS = {
         {'utils.py': [('starts = range(0, len(data), batch_size)',
                        'starts = range(0, len(data) - batch_size + 1, batch_size)')]},
         ['batching.partial_batch']),
+    'sigmoid of 2x (sigmoid_dev and TwoLayerNet call it)': (
+        {'models/_base_network.py': [('1 / (1 + np.exp(-np.asarray(X)))',
+                                      '1 / (1 + np.exp(-2 * np.asarray(X)))')]},
+        ['activations.sigmoid']),
     'wrong split': (
         {'utils.py': [('n_train = len(images) * 4 // 5', 'n_train = 50000')]},
         ['data.split']),

@@ -4,6 +4,7 @@
     method: softmax               # a method of _baseNetwork
     inputs: {recipe: logits, shape: [6, 8], scale: 3.0, extreme: 1.0e+4}
     tolerance: 1.0e-7             # largest relative error accepted
+    helpers: [sigmoid]            # methods it may call: also judged with trusted ones
     warnings_note: false          # true: warnings the call issues are named in the feedback
 
 Input recipes (the arrays are drawn per submission, see types.Context.rng):
@@ -83,10 +84,14 @@ class Function(Kind):
     """A method of _baseNetwork compared with the reference's on hidden inputs."""
     name = 'function'
     reads = ('models/',)
+    judges_errors = True
     PARAMS = {
         'method': s.Param(s.choice(*METHODS), doc="the _baseNetwork method"),
         'inputs': s.Param(_recipe, doc="how the hidden inputs are drawn"),
         'tolerance': s.Param(s.number(0), doc="largest relative error accepted"),
+        'helpers': s.Param(s.listing(s.choice(*METHODS)), (),
+                           "methods it may call; when the answer is wrong it is judged "
+                           "again with trusted versions of them (one defect, one test)"),
         'warnings_note': s.Param(s.boolean, False,
                                  "whether the feedback names warnings the call issues (a "
                                  "note, never a lost point: right values are right)"),
@@ -97,12 +102,30 @@ class Function(Kind):
 
     def requests(self, ctx):
         arrays = make_inputs(self.p['inputs'], ctx.rng(self.id))
-        return [Request('call', {'method': self.p['method'], 'args': list(arrays)}, arrays)]
+        params = {'method': self.p['method'], 'args': list(arrays)}
+        out = [Request('call', dict(params, helpers=[]), arrays)]
+        if self.p['helpers']:
+            out.append(Request('call', dict(params, helpers=list(self.p['helpers'])), arrays))
+        return out
+
+    def reference_requests(self, ctx, got=None):
+        return self.requests(ctx)[:1]
+
+    def _problem(self, answer, ref):
+        if answer.error is not None:
+            return str(answer.error)
+        return mismatch(f"{self.p['method']}()", answer.arrays.get('out'),
+                        ref[0].arrays['out'], self.p['tolerance'])
 
     def check(self, got, ref, ctx):
         method = self.p['method']
-        problem = mismatch(f"{method}()", got[0].arrays.get('out'), ref[0].arrays['out'],
-                           self.p['tolerance'])
+        problem = self._problem(got[0], ref)
+        if problem and len(got) > 1 and not self._problem(got[1], ref):
+            # Right once the helpers it calls are right: their own tests say
+            # what is wrong with them, this one keeps its points.
+            names = ', '.join(f"{h}()" for h in self.p['helpers'])
+            return Verdict(1.0, f"{method}() is correct with a correct {names} in place of "
+                                f"yours (see that test)")
         message = problem or f"{method}() is correct"
         warned = got[0].meta.get('warnings')
         if not problem and self.p['warnings_note'] and isinstance(warned, list) and warned:

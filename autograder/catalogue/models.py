@@ -220,7 +220,9 @@ class Model(Kind):
             return f"{what} is summed over the batch: average it (divide by N)"
         if close(g2, -want2, tol):
             return f"{what} has the wrong sign"
-        problem = mismatch(what, g2, want2, tol)
+        problem = mismatch(what, g2, want2, tol) or \
+            mismatch(f"{what} on the first forward() call", g1, want1, tol) or \
+            f"{what} is wrong"
         if numeric is not None and close(g2, numeric, max(tol, 1e-5)):
             problem += (" (it does match central differences of your own loss: the backward "
                         "pass agrees with your forward pass, so check the forward pass, e.g. "
