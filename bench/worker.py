@@ -92,6 +92,22 @@ def _kit_setup(params):
     return config, model, optimizer
 
 
+def _train_threads(utils, threads):
+    """The keyword arguments that make utils.train use `threads` BLAS threads.
+
+    utils.train limits BLAS to one thread unless told otherwise (through
+    threadpoolctl); None here means the library's default (blas_threads=0),
+    which the child's environment then decides (core.child_env). A solutions
+    folder whose train() takes no blas_threads (an older one, through
+    --baseline-solutions) gets no keyword: its threads are the environment's.
+    """
+    import inspect
+
+    if 'blas_threads' not in inspect.signature(utils.train).parameters:
+        return {}
+    return {'blas_threads': 0 if threads is None else int(threads)}
+
+
 class NumpyTrainer:
     """The solutions' model trained epoch by epoch through utils.train, as
     run_experiment does (batches reshuffled before each epoch, not timed)."""
@@ -104,14 +120,18 @@ class NumpyTrainer:
         self.train_data, self.train_label, self.val_data, self.val_label = \
             utils.load_mnist_trainval()
         self.batch_size = self.config['Train']['batch_size']
+        self.limit = params.get('batches')  # None: whole epochs
+        self.thread_kwargs = _train_threads(utils, params.get('threads'))
 
     def epoch(self, number):
         batches = self.utils.generate_batched_data(self.train_data, self.train_label,
                                                    self.batch_size, shuffle=True,
                                                    seed=self.seed + number)
+        if self.limit:
+            batches = (batches[0][:self.limit], batches[1][:self.limit])
         start = clock()
         loss, acc = self.utils.train(number, *batches, self.model, self.optimizer,
-                                     debug=False)
+                                     debug=False, **self.thread_kwargs)
         self.batches = len(batches[0])
         return clock() - start, loss, acc
 

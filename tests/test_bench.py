@@ -14,7 +14,7 @@ import pytest
 from helpers import KIT, run
 
 TORCH = importlib.util.find_spec('torch') is not None
-STAGES = ('intake', 'workspace', 'data preparation', 'function tests', 'gradient tests',
+STAGES = ('intake', 'workspace', 'data preparation', 'function tests', 'model tests',
           'accuracy training', 'report')
 EXPECTED = [
     ('data', 'first load, train+test (kit loader)'),
@@ -30,7 +30,7 @@ EXPECTED = [
     *[('grading', f'one submission, stage: {stage}') for stage in STAGES],
     ('grading', 'batch -j 1, submissions per minute'),
     ('grading', 'batch -j 2, submissions per minute'),
-    ('grading', 'batch -j 2 vs -j 1 at equal BLAS threads, submissions per minute'),
+    ('grading', 'batch -j 1, 2 BLAS threads vs 1, submissions per minute'),
     ('memory', 'training run peak RSS (train.py config_twolayer, 1 epoch)'),
     ('memory', 'grading worker peak RSS (batch -j 2)'),
 ] + ([('memory', f'{m} training worker peak RSS, numpy vs PyTorch')
