@@ -19,7 +19,7 @@ def autograder_root(tmp_path_factory):
     """A fake /autograder after Gradescope's image build: bundle unpacked, setup.sh run."""
     tmp = tmp_path_factory.mktemp('gradescope')
     bundle = tmp / 'autograder.zip'
-    result = run([sys.executable, '-m', 'autograder', 'gradescope-bundle', str(bundle),
+    result = run([sys.executable, '-m', 'autograder', 'gradescope-bundle', '--out', str(bundle),
                   '--with-data'])
     assert result.returncode == 0, result.stderr
     root = tmp / 'autograder'
@@ -82,3 +82,27 @@ def test_correct_broken_and_malicious_submissions(autograder_root, tmp_path):
         'activations.relu', 'softmax_regression.loss', 'softmax_regression.gradients',
         'softmax_regression.large_logits', 'accuracy.softmax_regression'}
     assert document['score'] < 100
+
+
+@pytest.mark.parametrize('memory, container, expected', [
+    (None, '600M', "Choose a container with at least 704 MB"),
+    ('1.5G', '1G', "rebuild this bundle with `autograder gradescope-bundle --memory 768M`"),
+])
+def test_setup_refuses_a_container_too_small_for_the_per_run_limit(tmp_path, memory,
+                                                                   container, expected):
+    """setup.sh checks the container's memory before installing anything, and names the
+    settings that would work: a bigger container, or a smaller --memory."""
+    bundle = tmp_path / 'autograder.zip'
+    result = run([sys.executable, '-m', 'autograder', 'gradescope-bundle', '--out', str(bundle)]
+                 + (['--memory', memory] if memory else []))
+    assert result.returncode == 0, result.stderr
+    root = tmp_path / 'autograder'
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(root / 'source')
+    setup = subprocess.run(['bash', str(root / 'source' / 'setup.sh')], capture_output=True,
+                           text=True, timeout=120,
+                           env=dict(os.environ, AUTOGRADER_ROOT=str(root),
+                                    AUTOGRADER_CONTAINER_MEMORY=container))
+    assert setup.returncode != 0
+    assert expected in setup.stderr, setup.stderr
+    assert not (root / 'venv').exists(), "the check must come before the installation"
