@@ -77,15 +77,15 @@ def test_correct_broken_and_malicious_submissions(autograder_root, tmp_path):
     document = submit(autograder_root, tmp_path / 'evil.zip')
     scores = {t['name'].split(':')[0]: t['score'] for t in document['tests']}
     assert scores['activations.relu'] == 0 and len(scores) == 24
-    # ReLU is used by SoftmaxRegression: exactly the tests that call it lose their points.
-    assert {k for k, v in scores.items() if v == 0} == {
-        'activations.relu', 'softmax_regression.loss', 'softmax_regression.gradients',
-        'softmax_regression.large_logits', 'accuracy.softmax_regression'}
+    # ReLU is used by SoftmaxRegression, but its model tests run with a trusted ReLU in
+    # place of one whose own test failed (grading/probes.py): only that test is lost.
+    assert {k for k, v in scores.items() if v == 0} == {'activations.relu'}
     assert document['score'] < 100
 
 
 @pytest.mark.parametrize('memory, container, expected', [
-    (None, '600M', "Choose a container with at least 704 MB"),
+    (None, '600M', "Choose a container with at least 768 MB"),
+    (None, '768000000', "rebuild this bundle with `autograder gradescope-bundle --memory 448M`"),
     ('1.5G', '1G', "rebuild this bundle with `autograder gradescope-bundle --memory 768M`"),
 ])
 def test_setup_refuses_a_container_too_small_for_the_per_run_limit(tmp_path, memory,

@@ -18,14 +18,16 @@ from .archive import write_zip
 # needs beside one sandboxed run: its own process (about 40 MB resident while runs
 # are going), the reference run it starts beside the student's (up to about 150
 # MB more) and page cache (the training split the runs map, 150 MB; reclaimable).
-# Measured in Gradescope's default container simulated by `python -m bench --only
-# gradescope`: up to 195 MB beside a run, 334 MB at the grader's own peak (between
-# runs). 448 MiB + 256 MiB = 704 MiB fits Gradescope's default of 768 MB whether
-# that means 768 MiB or 768,000,000 bytes (732 MiB), so a run that outgrows its
-# limit gets a MemoryError or "exceeded the memory limit" instead of the
-# container's OOM killer picking a process (maybe the grader). The reference needs
-# about 400M (at 320M its accuracy runs fail).
-DEFAULT_MEMORY = '448M'
+# Measured in Gradescope's default container (768 MB, taken as 768 MiB) simulated
+# by `python -m bench --only gradescope`: up to 195 MB beside a run, 334 MB at the
+# grader's own peak (between runs). 512 MiB + 256 MiB = 768 MiB, so a run that
+# outgrows its limit gets a MemoryError or "exceeded the memory limit" instead of
+# the container's OOM killer picking a process (maybe the grader). The reference
+# needs 334 MB of address space in its function-test run (the rlimit is 5/6 of
+# --memory: 427 MB at 512M); at 448M it lost data.split once, at 320M its
+# accuracy tests too.
+DEFAULT_MEMORY = '512M'
+MIN_MEMORY_MIB = 448
 RESERVE_MIB = 256
 
 SETUP = r'''#!/usr/bin/env bash
@@ -70,9 +72,11 @@ run, reserve = size('__MEMORY__'), __RESERVE__ * MiB
 if have is not None and have < run + reserve:
     fits = (have - reserve) // (64 * MiB) * 64
     rebuild = (f", or rebuild this bundle with `autograder gradescope-bundle --memory {fits}M` "
-               f"(each sandboxed run then gets {fits} MB)" if fits >= 400 else
-               " (a smaller --memory will not do: the reference solution needs about 400 MB "
-               "per sandboxed run)")
+               f"(each sandboxed run then gets {fits} MB"
+               + (", barely enough for the reference solution" if fits < 512 else "") + ")"
+               if fits >= __MIN_MEMORY__ else
+               " (a smaller --memory will not do: the reference solution needs about "
+               "__MIN_MEMORY__ MB per sandboxed run)")
     sys.exit(f"setup.sh: this container has {have // MiB} MB of memory, but the bundle's "
              f"per-run limit (--memory __MEMORY__) needs {(run + reserve) // MiB} MB: "
              f"{run // MiB} MB for one sandboxed run and __RESERVE__ MB for the grader and "
@@ -166,7 +170,8 @@ def build_bundle(out_zip, with_data=False, memory=DEFAULT_MEMORY):
     memory is the per-run limit (e.g. '512M'); setup.sh checks at build time
     that the container has that much and RESERVE_MIB more.
     """
-    setup = SETUP.replace('__MEMORY__', memory).replace('__RESERVE__', str(RESERVE_MIB))
+    setup = SETUP.replace('__MEMORY__', memory).replace('__RESERVE__', str(RESERVE_MIB)) \
+        .replace('__MIN_MEMORY__', str(MIN_MEMORY_MIB))
     files = [('setup.sh', setup.encode(), True),
              ('run_autograder', RUN.replace('__MEMORY__', memory).encode(), True),
              *_members(with_data)]
