@@ -22,6 +22,6 @@ the minimum of its runs.
 
 Results: a table on stdout, OUT/results.json, OUT/results.md (OUT defaults to
 bench/out/), and after a full run of every section bench/RESULTS.md, the
-table to commit. `--quick` is a smoke run of every section (well under a
-minute on 2 cores; its numbers are rough).
+table to commit. `--quick` is a smoke run of every section (one to two
+minutes on 2 cores; its numbers are rough).
 """

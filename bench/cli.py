@@ -24,7 +24,7 @@ def build_parser():
                     "the kit's top folder, on an otherwise idle machine.")
     parser.add_argument('--quick', action='store_true',
                         help="smoke run: one round, fewer epochs and tests, one BLAS thread "
-                             "(under a minute; rough numbers)")
+                             "(one to two minutes; rough numbers)")
     parser.add_argument('--out', default=str(core.KIT / 'bench' / 'out'),
                         help="output folder (default: bench/out)")
     parser.add_argument('--only', action='append', choices=SECTIONS, metavar='SECTION',
