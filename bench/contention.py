@@ -45,6 +45,7 @@ def _epochs(settings, threads_list, rounds, log_every=1):
         params['batches'] = QUICK_BATCHES
     servers = {}
     times = {(t, load): [] for t in threads_list for load in ('idle', 'loaded')}
+    cpu = {key: [] for key in times}
     try:
         for threads in threads_list:
             servers[threads] = core.Server(dict(params, threads=threads), threads=threads)
@@ -58,6 +59,7 @@ def _epochs(settings, threads_list, rounds, log_every=1):
                     for threads in core.rotate(threads_list, r):
                         answer = servers[threads].request('epoch')
                         times[(threads, load)].append(answer['seconds'])
+                        cpu[(threads, load)].append(answer.get('cpu', 0.0))
                         time.sleep(0.25)  # idle BLAS threads go to sleep
                 finally:
                     spinners.stop()
@@ -65,6 +67,7 @@ def _epochs(settings, threads_list, rounds, log_every=1):
         summaries = {}
         for threads, server in servers.items():
             summaries[threads], _ = server.close()
+            summaries[threads]['cpu'] = {load: cpu[(threads, load)] for load in ('idle', 'loaded')}
         return times, summaries
     finally:
         for server in servers.values():
@@ -83,6 +86,12 @@ def _gradings(settings, zip_path, work, rounds, only):
                                                expect_full=False)
             out[load].append(summary)
     return out
+
+
+def _cpu(summary, load):
+    """The median CPU seconds per epoch of one server under one load, as text."""
+    values = summary.get('cpu', {}).get(load) or []
+    return f"{core.summary(values)['median']:.2f} s" if values else '-'
 
 
 def run(settings):
@@ -114,7 +123,11 @@ def run(settings):
             SECTION, f'TwoLayerNet epoch beside {SPINNERS} CPU-bound processes, 1 BLAS thread, '
             f'vs its fair share', 's', loaded1, fair,
             f'fair share: the idle 1-thread epoch x {factor:g}', target=FAIR_TARGET,
-            note=f"Fair share = idle time x (k + 1) / c with k = {SPINNERS} spinners on c = "
+            note=f"CPU seconds per epoch (the process's, shuffling included), idle / loaded: "
+                 f"{_cpu(summaries[1], 'idle')} / {_cpu(summaries[1], 'loaded')}: above the "
+                 f"idle figure, the same work costs more CPU beside the spinners (caches, "
+                 f"shared cores), below the wall time the process waited for a CPU. "
+                 f"Fair share = idle time x (k + 1) / c with k = {SPINNERS} spinners on c = "
                  f"{usable} cores: what an even scheduler would give a 1-thread process "
                  f"(the bench's processes and its spinners share one nice level; other "
                  f"users' processes are not counted, see the machine's load). {order}."))
@@ -122,8 +135,10 @@ def run(settings):
             SECTION, f'TwoLayerNet epoch beside {SPINNERS} CPU-bound processes, 2 BLAS threads, '
             f'vs the fair share of 1', 's', loaded2, fair,
             f'fair share of the 1-thread epoch (idle x {factor:g})',
-            note="The same fair share as the row above: a 2-thread epoch whose threads spin "
-                 "while they wait for each other falls far behind it."))
+            note=f"The same fair share as the row above: a 2-thread epoch whose threads spin "
+                 f"while they wait for each other falls far behind it. CPU seconds per epoch "
+                 f"(both threads), idle / loaded: {_cpu(summaries[2], 'idle')} / "
+                 f"{_cpu(summaries[2], 'loaded')}."))
         rows.append(core.row(
             SECTION, f'TwoLayerNet epoch beside {SPINNERS} CPU-bound processes, 2 BLAS threads '
             f'vs 1', 's', loaded2, loaded1, f'1 BLAS thread beside {SPINNERS} spinners',
