@@ -372,8 +372,12 @@ def build_parser():
     bundle.add_argument('--out', required=True, help="the zip to write")
     bundle.add_argument('--with-data', action='store_true',
                         help="put the four MNIST files in the zip (else setup.sh downloads them)")
-    bundle.add_argument('--memory', default='1.5G',
-                        help="memory limit of each sandboxed run (default 1.5G)")
+    from .authoring.gradescope import DEFAULT_MEMORY, RESERVE_MIB
+    bundle.add_argument('--memory', default=DEFAULT_MEMORY,
+                        help=f"memory limit of each sandboxed run (default {DEFAULT_MEMORY}: "
+                             f"Gradescope's default container has 768 MB, and the grader "
+                             f"needs {RESERVE_MIB} MB beside a run; setup.sh checks the "
+                             f"container has the limit plus {RESERVE_MIB} MB)")
 
     course = _add(commands, 'course', _cmd_course, "make the nbgrader course folder",
                   "Write an nbgrader course (nbgrader_config.py, source/hw1/, a sandboxed "

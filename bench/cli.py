@@ -4,9 +4,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import core, data, grading, machine, memory, report, training
+from . import contention, core, data, gradescope, grading, machine, memory, report, training
 
-SECTIONS = ('data', 'training', 'grading', 'memory')
+SECTIONS = ('data', 'training', 'contention', 'grading', 'gradescope', 'memory')
 COMMITTED = core.KIT / 'bench' / 'RESULTS.md'
 
 
@@ -16,13 +16,15 @@ def build_parser():
         description="Benchmarks of the homework kit, each a ratio against a baseline "
                     "measured in the same command: MNIST loading (vs a CSV-lists loader), "
                     "training epochs (vs PyTorch on the CPU and the machine's matmul peak), "
-                    "grading (one submission by stage; -j 1 vs -j 2 throughput) and peak "
-                    "memory. Prints a table and writes OUT/results.json and OUT/results.md; "
+                    "contention (1 vs 2 BLAS threads, idle and beside 4 CPU-bound "
+                    "processes), grading (one submission by stage; -j 1 vs -j 2 "
+                    "throughput), Gradescope's default container simulated (0.5 CPU, "
+                    "768 MB; needs root and cgroups) and peak memory. Prints a table and writes OUT/results.json and OUT/results.md; "
                     "a full run of every section also writes bench/RESULTS.md. Run it from "
                     "the kit's top folder, on an otherwise idle machine.")
     parser.add_argument('--quick', action='store_true',
                         help="smoke run: one round, fewer epochs and tests, one BLAS thread "
-                             "(under a minute; rough numbers)")
+                             "(one to two minutes; rough numbers)")
     parser.add_argument('--out', default=str(core.KIT / 'bench' / 'out'),
                         help="output folder (default: bench/out)")
     parser.add_argument('--only', action='append', choices=SECTIONS, metavar='SECTION',
@@ -78,10 +80,14 @@ def main(argv=None):
         training_rows, training_results = attempt(
             'training', 's', lambda: training.run(settings, baseline_solutions)) or ([], {})
         rows.extend(training_rows)
+    if 'contention' in sections:
+        rows.extend(attempt('contention', 's', lambda: contention.run(settings)) or [])
     if 'grading' in sections:
         grading_rows, grading_memory = attempt(
             'grading', 's', lambda: grading.run(settings)) or ([], {})
         rows.extend(grading_rows)
+    if 'gradescope' in sections:
+        rows.extend(attempt('gradescope', 's', lambda: gradescope.run(settings)) or [])
     if 'memory' in sections:
         memory_rows = attempt('memory', 'MiB', lambda: memory.run(
             settings, grading_memory, training_results)) or []

@@ -259,7 +259,7 @@ def rotate(items, k):
 
 
 def row(section, name, unit, value, baseline=None, baseline_name='', better='lower',
-        target=None, note='', status='ok', ratio_kind='time'):
+        target=None, note='', status='ok', ratio_kind='time', target_on='median', met=None):
     """One line of the results table.
 
     Args:
@@ -269,6 +269,11 @@ def row(section, name, unit, value, baseline=None, baseline_name='', better='low
             medians, e.g. ('<=', 0.6, 'at most 0.6x PyTorch').
         status: 'ok', 'skipped' (an optional dependency is missing) or
             'error' (the measurement failed); the note says why.
+        target_on: 'median' (the target applies to the ratio of medians) or
+            'min' (to the ratio of minima: for a 'higher' row, the worst run,
+            e.g. "full marks in every run").
+        met: True or False to decide the target otherwise (e.g. an exact
+            score in every run); None to apply it to the ratio.
 
     The ratio is value / baseline, of the medians and of the minima (for
     `better='higher'` rows the minimum is the worst run, so the ratio of
@@ -284,9 +289,12 @@ def row(section, name, unit, value, baseline=None, baseline_name='', better='low
             entry['ratio_min'] = value['min'] / baseline['min']
     if target:
         op, number, text = target
-        entry['target'] = {'op': op, 'value': number, 'text': text}
-        if entry['ratio'] is not None:
-            entry['met'] = entry['ratio'] <= number if op == '<=' else entry['ratio'] >= number
+        entry['target'] = {'op': op, 'value': number, 'text': text, 'on': target_on}
+        ratio = entry['ratio_min'] if target_on == 'min' else entry['ratio']
+        if met is not None and status == 'ok':
+            entry['met'] = bool(met)
+        elif ratio is not None:
+            entry['met'] = ratio <= number if op == '<=' else ratio >= number
     return entry
 
 
@@ -355,3 +363,66 @@ class OtherWork:
         now, seconds = self._foreign(), time.monotonic() - self._clock
         used = sum(max(0.0, cpu - self._start.get(pid, 0.0)) for pid, cpu in now.items())
         return used, used / max(seconds * (os.cpu_count() or 1), 1e-9)
+
+
+# -- CPU-bound processes beside a measurement ---------------------------------------
+
+# A spinner: pure Python arithmetic, no memory traffic to speak of, no syscalls but
+# one getppid() per million iterations, so that it ends by itself within a fraction
+# of a second if the benchmark dies without stopping it.
+SPINNER = ("import os\n"
+           "parent = os.getppid()\n"
+           "while os.getppid() == parent:\n"
+           "    for _ in range(1000000):\n"
+           "        pass\n")
+
+
+class Spinners:
+    """`count` CPU-bound processes running while inside the `with` block.
+
+    Each is `python -c SPINNER` in its own session; leaving the block (or an
+    exception, or stop()) kills them all and reaps them. They also end by
+    themselves when this process dies.
+    """
+
+    def __init__(self, count):
+        self.count = count
+        self.processes = []
+
+    def start(self):
+        """Start the spinners; returns self."""
+        for _ in range(self.count):
+            self.processes.append(subprocess.Popen(
+                [sys.executable, '-I', '-S', '-c', SPINNER], stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        time.sleep(0.2)  # every one of them running before the measurement starts
+        return self
+
+    def stop(self):
+        """Kill and reap every spinner (idempotent)."""
+        for process in self.processes:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for process in self.processes:
+            process.wait()
+        self.processes = []
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def fair_share(idle_seconds, others, cores=None):
+    """The time a 1-thread task should take with `others` CPU-bound processes beside it
+    on `cores` cores (default: the usable cores) if the scheduler shares them evenly:
+    idle_seconds * (others + 1) / cores, and never less than idle_seconds."""
+    if cores is None:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:
+            cores = os.cpu_count() or 1
+    return idle_seconds * max(1.0, (others + 1) / cores)

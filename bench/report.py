@@ -40,7 +40,8 @@ def cells(entry):
             number(value.get('min')), entry['unit'], entry['baseline_name'] or '-',
             number(base.get('median')), number(base.get('min')), ratio_text(entry),
             ratio_text(entry, 'ratio_min'),
-            f"{target['text']} (ratio {target['op']} {target['value']:.3g})" if target else '-',
+            f"{target['text']} ({'ratio of minima' if target.get('on') == 'min' else 'ratio'} "
+            f"{target['op']} {target['value']:.3g})" if target else '-',
             met)
 
 

@@ -92,6 +92,22 @@ def _kit_setup(params):
     return config, model, optimizer
 
 
+def _train_threads(utils, threads):
+    """The keyword arguments that make utils.train use `threads` BLAS threads.
+
+    utils.train limits BLAS to one thread unless told otherwise (through
+    threadpoolctl); None here means the library's default (blas_threads=0),
+    which the child's environment then decides (core.child_env). A solutions
+    folder whose train() takes no blas_threads (an older one, through
+    --baseline-solutions) gets no keyword: its threads are the environment's.
+    """
+    import inspect
+
+    if 'blas_threads' not in inspect.signature(utils.train).parameters:
+        return {}
+    return {'blas_threads': 0 if threads is None else int(threads)}
+
+
 class NumpyTrainer:
     """The solutions' model trained epoch by epoch through utils.train, as
     run_experiment does (batches reshuffled before each epoch, not timed)."""
@@ -104,14 +120,18 @@ class NumpyTrainer:
         self.train_data, self.train_label, self.val_data, self.val_label = \
             utils.load_mnist_trainval()
         self.batch_size = self.config['Train']['batch_size']
+        self.limit = params.get('batches')  # None: whole epochs
+        self.thread_kwargs = _train_threads(utils, params.get('threads'))
 
     def epoch(self, number):
         batches = self.utils.generate_batched_data(self.train_data, self.train_label,
                                                    self.batch_size, shuffle=True,
                                                    seed=self.seed + number)
+        if self.limit:
+            batches = (batches[0][:self.limit], batches[1][:self.limit])
         start = clock()
         loss, acc = self.utils.train(number, *batches, self.model, self.optimizer,
-                                     debug=False)
+                                     debug=False, **self.thread_kwargs)
         self.batches = len(batches[0])
         return clock() - start, loss, acc
 
@@ -206,7 +226,8 @@ TRAINERS = {'numpy': NumpyTrainer, 'torch': TorchTrainer}
 
 def serve_training(params):
     """Train on request: after a READY line, each 'epoch' line on stdin runs one
-    timed epoch and answers with a result line; 'done' answers with the summary
+    timed epoch and answers with a result line (its wall seconds, loss, accuracy and
+    the process's CPU seconds during it); 'done' answers with the summary
     (validation accuracy, ...) and ends. The parent interleaves several of these
     servers epoch by epoch, so that a burst of load elsewhere hits all of them."""
     trainer = TRAINERS[params['impl']](params)
@@ -215,9 +236,11 @@ def serve_training(params):
     for line in sys.stdin:
         if line.strip() == 'epoch':
             number += 1
+            cpu = time.process_time()
             seconds, loss, acc = trainer.epoch(number)
-            print(RESULT_MARK + json.dumps({'seconds': seconds, 'loss': loss, 'acc': acc}),
-                  flush=True)
+            cpu = time.process_time() - cpu  # every thread's, the untimed shuffle included
+            print(RESULT_MARK + json.dumps({'seconds': seconds, 'loss': loss, 'acc': acc,
+                                            'cpu': cpu}), flush=True)
         else:
             break
     print(RESULT_MARK + json.dumps(trainer.finish()), flush=True)

@@ -85,9 +85,32 @@ def test_correct_broken_and_malicious_submissions(autograder_root, tmp_path):
     document = submit(autograder_root, tmp_path / 'evil.zip')
     scores = {t['name'].split(':')[0]: t['score'] for t in document['tests']}
     assert scores['activations.relu'] == 0 and len(scores) == 24
-    # Only tests that run the attacked ReLU may lose points (SoftmaxRegression uses it;
-    # whether its tests do depends on how the grader isolates each function).
-    assert {k for k, v in scores.items() if v == 0} <= {
-        'activations.relu', 'softmax_regression.loss', 'softmax_regression.gradients',
-        'softmax_regression.large_logits', 'accuracy.softmax_regression'}
+    # ReLU is used by SoftmaxRegression, but its model tests run with a trusted ReLU in
+    # place of one whose own test failed (grading/probes.py): only that test is lost.
+    assert {k for k, v in scores.items() if v == 0} == {'activations.relu'}
     assert document['score'] < 100
+
+
+@pytest.mark.parametrize('memory, container, expected', [
+    (None, '600M', "Choose a container with at least 768 MB"),
+    (None, '768000000', "rebuild this bundle with `autograder gradescope-bundle --memory 448M`"),
+    ('1.5G', '1G', "rebuild this bundle with `autograder gradescope-bundle --memory 768M`"),
+])
+def test_setup_refuses_a_container_too_small_for_the_per_run_limit(tmp_path, memory,
+                                                                   container, expected):
+    """setup.sh checks the container's memory before installing anything, and names the
+    settings that would work: a bigger container, or a smaller --memory."""
+    bundle = tmp_path / 'autograder.zip'
+    result = run([sys.executable, '-m', 'autograder', 'gradescope-bundle', '--out', str(bundle)]
+                 + (['--memory', memory] if memory else []))
+    assert result.returncode == 0, result.stderr
+    root = tmp_path / 'autograder'
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(root / 'source')
+    setup = subprocess.run(['bash', str(root / 'source' / 'setup.sh')], capture_output=True,
+                           text=True, timeout=120,
+                           env=dict(os.environ, AUTOGRADER_ROOT=str(root),
+                                    AUTOGRADER_CONTAINER_MEMORY=container))
+    assert setup.returncode != 0
+    assert expected in setup.stderr, setup.stderr
+    assert not (root / 'venv').exists(), "the check must come before the installation"

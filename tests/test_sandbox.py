@@ -122,6 +122,31 @@ def test_cpu_share_reads_cgroup_quotas(tmp_path):
     assert cpu_share(v1) == pytest.approx(min(1.5, len(os.sched_getaffinity(0))))
 
 
+def test_cpu_share_finds_a_quota_on_the_path_of_its_own_group(tmp_path):
+    """A grader in a nested group (a container simulated with cgroups, a slice) is capped
+    by the quota of its own group or of any ancestor, not only by the mount's root."""
+    root = tmp_path / 'fs'
+    own = root / 'cpu' / 'box' / 'grader'
+    own.mkdir(parents=True)
+    for folder, quota in ((root / 'cpu', '-1'), (root / 'cpu' / 'box', '50000'),
+                          (own, '-1')):
+        (folder / 'cpu.cfs_quota_us').write_text(quota + '\n')
+        (folder / 'cpu.cfs_period_us').write_text('100000\n')
+    mountinfo = tmp_path / 'mountinfo'
+    mountinfo.write_text(f"32 31 0:29 / {root / 'cpu'} rw,relatime - cgroup cgroup rw,cpu\n")
+    cgroup_file = tmp_path / 'cgroup'
+    cgroup_file.write_text('1:cpu:/box/grader\n')
+    affinity = len(os.sched_getaffinity(0))
+    assert cpu_share(root, mountinfo, cgroup_file) == pytest.approx(min(0.5, affinity))
+    assert cpu_share(root) == pytest.approx(affinity)  # the root alone: no quota
+    # A bind-mounted view whose root is the box (a container's): paths are relative to it.
+    mountinfo.write_text(f"32 31 0:29 /box {root / 'cpu'} rw - cgroup cgroup rw,cpu\n")
+    (root / 'cpu' / 'grader').mkdir()
+    (root / 'cpu' / 'grader' / 'cpu.cfs_quota_us').write_text('25000\n')
+    (root / 'cpu' / 'grader' / 'cpu.cfs_period_us').write_text('100000\n')
+    assert cpu_share(root, mountinfo, cgroup_file) == pytest.approx(min(0.25, affinity))
+
+
 def test_cgroup_v2_delegation_on_a_fake_hierarchy(tmp_path):
     """A v2 layout: the grader moves into a leaf, enables controllers, makes run groups."""
     own = tmp_path / 'cg' / 'grader.scope'

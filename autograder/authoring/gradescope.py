@@ -14,6 +14,22 @@ with --with-data the four MNIST files (otherwise setup.sh downloads them).
 from .. import paths
 from .archive import write_zip
 
+# The per-run memory limit built into the bundle (--memory), and what the grader
+# needs beside one sandboxed run: its own process (about 40 MB resident while runs
+# are going), the reference run it starts beside the student's (up to about 150
+# MB more) and page cache (the training split the runs map, 150 MB; reclaimable).
+# Measured in Gradescope's default container (768 MB, taken as 768 MiB) simulated
+# by `python -m bench --only gradescope`: up to 195 MB beside a run, 334 MB at the
+# grader's own peak (between runs). 512 MiB + 256 MiB = 768 MiB, so a run that
+# outgrows its limit gets a MemoryError or "exceeded the memory limit" instead of
+# the container's OOM killer picking a process (maybe the grader). The reference
+# needs 334 MB of address space in its function-test run (the rlimit is 5/6 of
+# --memory: 427 MB at 512M); at 448M it lost data.split once, at 320M its
+# accuracy tests too.
+DEFAULT_MEMORY = '512M'
+MIN_MEMORY_MIB = 448
+RESERVE_MIB = 256
+
 SETUP = r'''#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
 set -euo pipefail
@@ -26,6 +42,53 @@ if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/d
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq --no-install-recommends python3 python3-venv
 fi
+# The container must hold one sandboxed run at its limit (--memory __MEMORY__) and
+# the grader beside it (__RESERVE__ MiB): otherwise the kernel, not the grader,
+# decides which process dies when a submission uses too much memory.
+python3 - <<'PY'
+import os, sys
+from pathlib import Path
+
+def read(path):
+    try:
+        return Path(path).read_text().strip()
+    except OSError:
+        return ''
+
+def size(text):
+    units = {'K': 2**10, 'M': 2**20, 'G': 2**30}
+    text = text.strip().upper().rstrip('B')
+    return int(float(text[:-1]) * units[text[-1]]) if text[-1:] in units else int(text)
+
+limits = []
+if os.environ.get('AUTOGRADER_CONTAINER_MEMORY'):  # for testing this check
+    limits.append(size(os.environ['AUTOGRADER_CONTAINER_MEMORY']))
+for path in ('/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes'):
+    value = read(path)
+    if value.isdigit() and int(value) < 2**60:
+        limits.append(int(value))
+for line in read('/proc/meminfo').splitlines():
+    if line.startswith('MemTotal:'):
+        limits.append(int(line.split()[1]) * 1024)
+have = min(limits) if limits else None
+MiB = 2**20
+run, reserve = size('__MEMORY__'), __RESERVE__ * MiB
+if have is not None and have < run + reserve:
+    fits = (have - reserve) // (64 * MiB) * 64
+    rebuild = (f", or rebuild this bundle with `autograder gradescope-bundle --memory {fits}M` "
+               f"(each sandboxed run then gets {fits} MB"
+               + (", barely enough for the reference solution" if fits < 512 else "") + ")"
+               if fits >= __MIN_MEMORY__ else
+               " (a smaller --memory will not do: the reference solution needs about "
+               "__MIN_MEMORY__ MB per sandboxed run)")
+    sys.exit(f"setup.sh: this container has {have // MiB} MB of memory, but the bundle's "
+             f"per-run limit (--memory __MEMORY__) needs {(run + reserve) // MiB} MB: "
+             f"{run // MiB} MB for one sandboxed run and __RESERVE__ MB for the grader and "
+             f"the reference run beside it. Choose a container with at least "
+             f"{(run + reserve) // MiB} MB in the assignment's autograder settings{rebuild}.")
+print(f"setup.sh: memory: {have // MiB if have else '?'} MB in this container, "
+      f"{run // MiB} MB per sandboxed run + __RESERVE__ MB for the grader")
+PY
 # A virtual environment outside the kit folder: the sandbox must be able to run
 # its Python while the kit itself stays out of reach. Its own pip, upgraded:
 # the system pip may be too old for an editable pyproject-only install, or
@@ -40,7 +103,8 @@ else
   bash "$SRC/get_data.sh" --quiet --dest "$SRC/data/mnist"
 fi
 # Grade the reference once: checks the sandbox works in this image and fills
-# the reference cache, so student runs start faster.
+# the grader's cache (the course's CSV files, the font cache), so student runs
+# start faster.
 AUTOGRADER_KIT="$SRC" "$ROOT/venv/bin/python" -m autograder grade "$SRC/solutions" \
   --out "$SRC/build/setup-check" --memory __MEMORY__ -q || true  # judged just below
 "$ROOT/venv/bin/python" - "$SRC/build/setup-check" <<'PY'
@@ -107,9 +171,15 @@ def _members(with_data):
                 yield f'mnist/{name}', source.read_bytes(), False
 
 
-def build_bundle(out_zip, with_data=False, memory='1.5G'):
-    """Write the Gradescope autograder zip; return (path, number of files)."""
-    files = [('setup.sh', SETUP.replace('__MEMORY__', memory).encode(), True),
+def build_bundle(out_zip, with_data=False, memory=DEFAULT_MEMORY):
+    """Write the Gradescope autograder zip; return (path, number of files).
+
+    memory is the per-run limit (e.g. '512M'); setup.sh checks at build time
+    that the container has that much and RESERVE_MIB more.
+    """
+    setup = SETUP.replace('__MEMORY__', memory).replace('__RESERVE__', str(RESERVE_MIB)) \
+        .replace('__MIN_MEMORY__', str(MIN_MEMORY_MIB))
+    files = [('setup.sh', setup.encode(), True),
              ('run_autograder', RUN.replace('__MEMORY__', memory).encode(), True),
              *_members(with_data)]
     return write_zip(out_zip, files), len(files)

@@ -10,40 +10,105 @@ import os
 from pathlib import Path
 
 
-def _quota_cores(cgroup_root):
-    """The CPU quota of this process's cgroup in cores (a float), or None."""
+def _quota_of(quota_file, period_file=None):
+    """Cores allowed by one cgroup's quota file (v2 cpu.max, or v1 cfs_quota_us with its
+    period file), or None when unlimited or unreadable."""
+    try:
+        fields = Path(quota_file).read_text().split()
+        quota = fields[0]
+        period = fields[1] if period_file is None else Path(period_file).read_text().strip()
+        if quota not in ('max', '-1') and int(period) > 0:
+            return int(quota) / int(period)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _own_groups_quota_files(mountinfo='/proc/self/mountinfo',
+                            cgroup_file='/proc/self/cgroup'):
+    """(quota file, period file or None) of this process's own cpu cgroup and of each of
+    its ancestors up to the mount point, both layouts.
+
+    A quota anywhere on that path caps the process; the root of the mount is
+    what a container's namespaced view shows, but a grader placed in a group
+    of its own (a systemd slice, a batch system, a nested container) has its
+    quota further down.
+    """
+    from .cgroups import _own_paths
+    own = _own_paths(cgroup_file)
+    try:
+        lines = Path(mountinfo).read_text().splitlines()
+    except OSError:
+        return []
+    files = []
+    for line in lines:
+        left, _, right = line.partition(' - ')
+        fields, rest = left.split(), right.split()
+        if len(fields) < 5 or len(rest) < 3:
+            continue
+        root, point, fstype, options = fields[3], Path(fields[4]), rest[0], rest[2].split(',')
+        if fstype == 'cgroup2':
+            path, v2 = own.get(''), True
+        elif fstype == 'cgroup' and 'cpu' in options:
+            path, v2 = own.get('cpu'), False
+        else:
+            continue
+        if path is None:
+            continue
+        if root != '/':  # a bind-mounted subtree: paths are relative to its root
+            if path != root and not path.startswith(root.rstrip('/') + '/'):
+                continue
+            path = path[len(root):]
+        folder = point / path.lstrip('/')
+        while True:
+            files.append((folder / 'cpu.max', None) if v2 else
+                         (folder / 'cpu.cfs_quota_us', folder / 'cpu.cfs_period_us'))
+            if folder == point or point not in folder.parents:
+                break
+            folder = folder.parent
+    return files
+
+
+def _quota_cores(cgroup_root, mountinfo=None, cgroup_file=None):
+    """The smallest CPU quota in cores (a float) that applies to this process, or None.
+
+    Read at the root of `cgroup_root` (what a container shows as its own), and,
+    when mountinfo and cgroup_file are given, in the process's own groups and
+    their ancestors.
+    """
     root = Path(cgroup_root)
     candidates = [(root / 'cpu.max', None)]  # cgroup v2: "QUOTA PERIOD" or "max PERIOD"
     for hierarchy in ('cpu', 'cpu,cpuacct', 'cpuacct,cpu'):
         candidates.append((root / hierarchy / 'cpu.cfs_quota_us',
                            root / hierarchy / 'cpu.cfs_period_us'))
-    quotas = []
-    for quota_file, period_file in candidates:
-        try:
-            fields = quota_file.read_text().split()
-            quota = fields[0]
-            period = fields[1] if period_file is None else period_file.read_text().strip()
-            if quota not in ('max', '-1') and int(period) > 0:
-                quotas.append(int(quota) / int(period))
-        except (OSError, ValueError, IndexError):
-            continue
+    if mountinfo and cgroup_file:
+        candidates += _own_groups_quota_files(mountinfo, cgroup_file)
+    quotas = [q for q in (_quota_of(*c) for c in candidates) if q]
     return min(quotas) if quotas else None
 
 
-def cpu_share(cgroup_root='/sys/fs/cgroup'):
+CGROUP_ROOT = '/sys/fs/cgroup'
+
+
+def cpu_share(cgroup_root=CGROUP_ROOT, mountinfo=None, cgroup_file=None):
     """The CPU this process may use, in cores (may be fractional, e.g. 0.5).
 
-    Its CPU affinity, capped by a cgroup CPU quota.
+    Its CPU affinity, capped by the smallest cgroup CPU quota found at the root
+    of `cgroup_root` or on the path of its own cgroup and its ancestors
+    (mountinfo and cgroup_file say where that is: by default this process's
+    /proc/self files when cgroup_root is the real one, none for another root).
     """
     try:
         cores = float(len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         cores = float(os.cpu_count() or 1)
-    quota = _quota_cores(cgroup_root)
+    if mountinfo is None and cgroup_file is None and str(cgroup_root) == CGROUP_ROOT:
+        mountinfo, cgroup_file = '/proc/self/mountinfo', '/proc/self/cgroup'
+    quota = _quota_cores(cgroup_root, mountinfo, cgroup_file)
     return min(cores, quota) if quota else cores
 
 
-def usable_cores(cgroup_root='/sys/fs/cgroup'):
+def usable_cores(cgroup_root=CGROUP_ROOT):
     """Whole cores this process may keep busy: cpu_share() rounded up, at least 1."""
     return max(1, math.ceil(cpu_share(cgroup_root) - 1e-9))
 
@@ -56,6 +121,6 @@ def usable_cores(cgroup_root='/sys/fs/cgroup'):
 BLAS_THREADS = 1
 
 
-def worker_share(jobs, cgroup_root='/sys/fs/cgroup'):
+def worker_share(jobs, cgroup_root=CGROUP_ROOT):
     """Cores each of `jobs` workers may use (the CPU quota of its sandboxed runs)."""
     return max(cpu_share(cgroup_root) / max(jobs, 1), 0.1)
