@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from autograder.grading.sandbox.cgroups import own_groups
+
 PERIOD_US = 100_000
 PREFIX = 'bench-container-'
 _counter = itertools.count(1)
@@ -55,39 +57,6 @@ def _read(path):
         return None
 
 
-def _mounts():
-    """{'v1': {controller: mount point}, 'v2': mount point or None} from mountinfo."""
-    v1, v2 = {}, None
-    for line in (_read('/proc/self/mountinfo') or '').splitlines():
-        left, _, right = line.partition(' - ')
-        fields, rest = left.split(), right.split()
-        if len(fields) < 5 or len(rest) < 3:
-            continue
-        point, fstype, options = fields[4], rest[0], rest[2].split(',')
-        if fstype == 'cgroup2' and v2 is None:
-            v2 = point
-        elif fstype == 'cgroup':
-            for name in ('cpu', 'cpuacct', 'memory'):
-                if name in options:
-                    v1.setdefault(name, point)
-    return {'v1': v1, 'v2': v2}
-
-
-def _own_groups():
-    """{controller or '' (v2): this process's group path} from /proc/self/cgroup."""
-    own = {}
-    for line in (_read('/proc/self/cgroup') or '').splitlines():
-        parts = line.split(':', 2)
-        if len(parts) != 3:
-            continue
-        if parts[1] == '':
-            own[''] = parts[2]
-        for name in parts[1].split(','):
-            if name:
-                own[name] = parts[2]
-    return own
-
-
 def _bases():
     """(version, {controller: folder under which to make the group}) or raises ContainerError.
 
@@ -95,17 +64,13 @@ def _bases():
     seconds, when mounted apart); v2 a group whose subtree this process may
     delegate (cgroup.subtree_control writable, memory and cpu available).
     """
-    mounts, own = _mounts(), _own_groups()
-    v1 = {}
-    for name in ('cpu', 'cpuacct', 'memory'):
-        if name in mounts['v1'] and name in own:
-            base = Path(mounts['v1'][name]) / own[name].lstrip('/')
-            if os.access(base, os.W_OK):
-                v1[name] = base
+    groups = own_groups(controllers=('cpu', 'cpuacct', 'memory'))
+    v1 = {name: folder for name, (_, folder) in groups['v1'].items()
+          if os.access(folder, os.W_OK)}
     if {'cpu', 'memory'} <= set(v1):
         return 1, v1
-    if mounts['v2'] and '' in own:
-        base = Path(mounts['v2']) / own[''].lstrip('/')
+    if groups['v2']:
+        base = groups['v2'][1]
         controllers = set((_read(base / 'cgroup.controllers') or '').split())
         if {'cpu', 'memory'} <= controllers and os.access(base / 'cgroup.subtree_control',
                                                           os.W_OK):

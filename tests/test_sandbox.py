@@ -175,6 +175,43 @@ def test_cgroup_v2_delegation_on_a_fake_hierarchy(tmp_path):
     assert run.memory_figures() == (12345, True)
 
 
+def test_cgroup_v1_in_a_container_that_bind_mounts_its_own_subtree(tmp_path):
+    """Docker on cgroup v1 without a cgroup namespace: /proc/self/cgroup says /docker/abc,
+    the mount's root field is /docker/abc and its mount point is that group. Run groups go
+    right under the mount point, and a kill by the limit's OOM killer is named even when
+    memory.failcnt stays 0."""
+    fs = tmp_path / 'fs'
+    lines, own = [], []
+    for i, name in enumerate(('memory', 'pids', 'cpu,cpuacct')):
+        (fs / name).mkdir(parents=True)
+        lines.append(f"{40 + i} 30 0:{50 + i} /docker/abc {fs / name} ro,nosuid - cgroup "
+                     f"cgroup rw,{name}")
+        own.append(f"{i + 2}:{name}:/docker/abc")
+    lines.append(f"60 30 0:60 /other {tmp_path / 'elsewhere'} rw - cgroup cgroup rw,blkio")
+    mountinfo, cgroup_file = tmp_path / 'mountinfo', tmp_path / 'cgroup'
+    mountinfo.write_text('\n'.join(lines) + '\n')
+    cgroup_file.write_text('\n'.join(own) + '\n')
+    found = cgroups.own_groups(mountinfo, cgroup_file)
+    assert found['v1']['memory'] == (fs / 'memory', fs / 'memory')
+    assert found['v1']['cpuacct'] == (fs / 'cpu,cpuacct', fs / 'cpu,cpuacct')
+    groups = cgroups.Cgroups(mountinfo=mountinfo, cgroup_file=cgroup_file)
+    assert groups.version == 1 and groups.controllers == {'memory', 'pids', 'cpu', 'cpuacct'}
+    run = groups.create('3', 2**29, 32, cpu_cores=0.5)
+    d = Path(run.dirs['memory'])
+    assert d.parent == fs / 'memory' and (d / 'memory.limit_in_bytes').read_text() == str(2**29)
+    assert Path(run.dirs['cpu'], 'cpu.cfs_quota_us').read_text() == '50000'
+    (d / 'memory.max_usage_in_bytes').write_text('4096\n')
+    (d / 'memory.failcnt').write_text('0\n')
+    (d / 'memory.oom_control').write_text('oom_kill_disable 0\nunder_oom 0\noom_kill 1\n')
+    assert run.memory_figures() == (4096, True)
+    (d / 'memory.oom_control').write_text('oom_kill_disable 0\nunder_oom 0\noom_kill 0\n')
+    assert run.memory_figures() == (4096, False)
+    # A group outside the mounted subtree is not ours to use.
+    cgroup_file.write_text('2:memory:/system.slice\n3:pids:/system.slice\n')
+    assert cgroups.own_groups(mountinfo, cgroup_file)['v1'] == {}
+    assert cgroups.Cgroups(mountinfo=mountinfo, cgroup_file=cgroup_file).version is None
+
+
 @root_only
 def test_a_run_is_confined_to_its_cpu_quota(tmp_path):
     """Many spinning threads take only the run's share of the machine (cpu.max)."""

@@ -25,7 +25,6 @@ and DIR/index.html (the same page style as the class report), and prints a
 table. Exit status: 0 target met; 1 missed, or a mutant could not be graded.
 """
 import fnmatch
-import json
 import os
 import shutil
 import subprocess

@@ -32,24 +32,6 @@ def _read(path):
         return None
 
 
-def _mounts(mountinfo='/proc/self/mountinfo'):
-    """{'v1': {controller: mount point}, 'v2': mount point or None}."""
-    v1, v2 = {}, None
-    for line in (_read(mountinfo) or '').splitlines():
-        left, _, right = line.partition(' - ')
-        fields, rest = left.split(), right.split()
-        if len(fields) < 5 or len(rest) < 3:
-            continue
-        point, fstype, options = fields[4], rest[0], rest[2].split(',')
-        if fstype == 'cgroup2' and v2 is None:
-            v2 = point
-        elif fstype == 'cgroup':
-            for name in CONTROLLERS:
-                if name in options:
-                    v1.setdefault(name, point)
-    return {'v1': v1, 'v2': v2}
-
-
 def _own_paths(cgroup_file='/proc/self/cgroup'):
     """{controller or '': path of this process's group} from /proc/self/cgroup."""
     own = {}
@@ -63,6 +45,45 @@ def _own_paths(cgroup_file='/proc/self/cgroup'):
         for name in controllers.split(','):
             own[name] = path
     return own
+
+
+def own_groups(mountinfo='/proc/self/mountinfo', cgroup_file='/proc/self/cgroup',
+               controllers=CONTROLLERS):
+    """Where this process's own groups are: {'v1': {controller: (mount, dir)}, 'v2': ...}.
+
+    'v2' is (mount point, directory) of the unified hierarchy or None; both as
+    Paths. A mount's root field matters: a container that bind-mounts its own
+    subtree (Docker on cgroup v1 without a cgroup namespace) shows the group
+    as /docker/<id> in /proc/self/cgroup while the mount point *is* that
+    group, so the directory is the mount point plus the path below the root.
+    A group outside what is mounted is left out.
+    """
+    own = _own_paths(cgroup_file)
+    v1, v2 = {}, None
+    for line in (_read(mountinfo) or '').splitlines():
+        left, _, right = line.partition(' - ')
+        fields, rest = left.split(), right.split()
+        if len(fields) < 5 or len(rest) < 3:
+            continue
+        root, point, fstype, options = fields[3], Path(fields[4]), rest[0], rest[2].split(',')
+        if fstype == 'cgroup2' and v2 is None and '' in own:
+            folder = _below(point, root, own[''])
+            v2 = (point, folder) if folder else None
+        elif fstype == 'cgroup':
+            for name in controllers:
+                if name in options and name in own and name not in v1:
+                    folder = _below(point, root, own[name])
+                    if folder:
+                        v1[name] = (point, folder)
+    return {'v1': v1, 'v2': v2}
+
+
+def _below(point, root, path):
+    """The directory of group `path` in a mount of hierarchy subtree `root`, or None."""
+    root = root.rstrip('/')
+    if root and path != root and not path.startswith(root + '/'):
+        return None
+    return point / path[len(root):].lstrip('/')
 
 
 @dataclass
@@ -103,8 +124,14 @@ class RunGroup:
             return (int(peak) if peak and peak.strip().isdigit() else None), hit
         peak = _read(memory / 'memory.max_usage_in_bytes')
         failures = _read(memory / 'memory.failcnt')
-        return ((int(peak) if peak and peak.strip().isdigit() else None),
-                bool(failures and failures.strip().isdigit() and int(failures) > 0))
+        # failcnt can stay 0 when the limit's OOM killer fires (seen on 5.x
+        # kernels); memory.oom_control's oom_kill counter does not.
+        control = dict(line.split() for line in (_read(memory / 'memory.oom_control') or '')
+                       .splitlines() if len(line.split()) == 2)
+        kills = control.get('oom_kill', '0')
+        hit = (kills.isdigit() and int(kills) > 0) or \
+            bool(failures and failures.strip().isdigit() and int(failures) > 0)
+        return (int(peak) if peak and peak.strip().isdigit() else None), hit
 
     def pids(self):
         found = set()
@@ -148,14 +175,13 @@ class Cgroups:
 
     def __init__(self, mountinfo='/proc/self/mountinfo', cgroup_file='/proc/self/cgroup'):
         self.version, self.bases, self.why_not = None, {}, {}
-        mounts, own = _mounts(mountinfo), _own_paths(cgroup_file)
+        groups = own_groups(mountinfo, cgroup_file)
         v1 = {}
         for name in CONTROLLERS:
-            point = mounts['v1'].get(name)
-            if point is None or name not in own:
-                self.why_not[name] = 'no cgroup v1 hierarchy'
+            if name not in groups['v1']:
+                self.why_not[name] = 'no cgroup v1 hierarchy holding this process'
                 continue
-            base = Path(point) / own[name].lstrip('/')
+            base = groups['v1'][name][1]
             if os.access(base, os.W_OK):
                 v1[name] = base
             else:
@@ -167,8 +193,8 @@ class Cgroups:
                     self.why_not.setdefault(name, 'not available')
                 else:
                     self.why_not.pop(name, None)
-        elif mounts['v2'] and '' in own:
-            self._setup_v2(Path(mounts['v2']) / own[''].lstrip('/'))
+        elif groups['v2']:
+            self._setup_v2(groups['v2'][1])
         self._remove_stale()
 
     def _setup_v2(self, own):

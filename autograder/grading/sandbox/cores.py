@@ -9,6 +9,8 @@ import math
 import os
 from pathlib import Path
 
+from .cgroups import own_groups
+
 
 def _quota_of(quota_file, period_file=None):
     """Cores allowed by one cgroup's quota file (v2 cpu.max, or v1 cfs_quota_us with its
@@ -34,32 +36,12 @@ def _own_groups_quota_files(mountinfo='/proc/self/mountinfo',
     of its own (a systemd slice, a batch system, a nested container) has its
     quota further down.
     """
-    from .cgroups import _own_paths
-    own = _own_paths(cgroup_file)
-    try:
-        lines = Path(mountinfo).read_text().splitlines()
-    except OSError:
-        return []
+    groups = own_groups(mountinfo, cgroup_file, controllers=('cpu',))
+    places = [(groups['v2'], True)] if groups['v2'] else []
+    if 'cpu' in groups['v1']:
+        places.append((groups['v1']['cpu'], False))
     files = []
-    for line in lines:
-        left, _, right = line.partition(' - ')
-        fields, rest = left.split(), right.split()
-        if len(fields) < 5 or len(rest) < 3:
-            continue
-        root, point, fstype, options = fields[3], Path(fields[4]), rest[0], rest[2].split(',')
-        if fstype == 'cgroup2':
-            path, v2 = own.get(''), True
-        elif fstype == 'cgroup' and 'cpu' in options:
-            path, v2 = own.get('cpu'), False
-        else:
-            continue
-        if path is None:
-            continue
-        if root != '/':  # a bind-mounted subtree: paths are relative to its root
-            if path != root and not path.startswith(root.rstrip('/') + '/'):
-                continue
-            path = path[len(root):]
-        folder = point / path.lstrip('/')
+    for (point, folder), v2 in places:
         while True:
             files.append((folder / 'cpu.max', None) if v2 else
                          (folder / 'cpu.cfs_quota_us', folder / 'cpu.cfs_period_us'))
