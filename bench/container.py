@@ -24,12 +24,11 @@ and why not.
 """
 import itertools
 import os
-import signal
 import sys
 import time
 from pathlib import Path
 
-from autograder.grading.sandbox.cgroups import own_groups
+from autograder.grading.sandbox.cgroups import RunGroup, own_groups
 
 PERIOD_US = 100_000
 PREFIX = 'bench-container-'
@@ -105,29 +104,9 @@ def _pids_in(folder):
 def _remove_tree(folder):
     """SIGKILL everything in a group and its subgroups, then remove them, deepest first."""
     folder = Path(folder)
-    if not folder.is_dir():
-        return
-    for _ in range(200):
-        pids = _pids_in(folder)
-        if not pids:
-            break
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        time.sleep(0.02)
-    groups = sorted((p for p in folder.rglob('*') if p.is_dir()),
-                    key=lambda p: len(p.parts), reverse=True) + [folder]
-    for group in groups:
-        for _ in range(100):
-            try:
-                group.rmdir()
-                break
-            except FileNotFoundError:
-                break
-            except OSError:  # its last processes are still exiting
-                time.sleep(0.02)
+    if folder.is_dir():
+        tree = [folder, *(p for p in folder.rglob('*') if p.is_dir())]
+        RunGroup({str(p): str(p) for p in tree}).kill_and_remove()
 
 
 def remove_stale():
