@@ -50,9 +50,13 @@ def test_ci_runs_the_readme_commands_verbatim():
     text = (CI / 'run').read_text()
     assert 'setup=$(.ci/readme setup)' in text and 'tests=$(.ci/readme test)' in text
     assert 'bash -c "$setup"' in text and 'bash -c "$tests"' in text
-    # The test command is the last thing CI runs by default.
+    # set -e: a red test command stops CI. After it, by default, CI runs only
+    # the busy-machine sample (.ci/under-load), inside the README's venv.
+    assert 'set -euo pipefail' in text
     default = text.split('if [ "${CI_FRESH:-0}" != 0 ]; then')[0]
-    assert default.rstrip().endswith('bash -c "$tests"')
+    after = [line for line in default.split('bash -c "$tests"', 1)[1].splitlines()
+             if line.strip() and not line.lstrip().startswith(('#', 'step '))]
+    assert after == ['bash -c ". .venv/bin/activate && bash .ci/under-load"'], after
     for script in ('run', 'fresh', 'readme'):
         assert run(['bash', '-n', str(CI / script)]).returncode == 0, script
 
