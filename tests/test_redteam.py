@@ -149,7 +149,7 @@ def _pretrained_softmax_weights():
 
 def test_pretrained_weights_riding_along_learn_nothing_on_the_judges_pixels(grader, tmp_path):
     """Weights shipped in the code (small enough for the size limit) and put in place of
-    training: the sandbox trains on pixels in a secret order, so they score nothing."""
+    training: the sandbox trains on a secretly rotated split, so they score nothing."""
     weights = _pretrained_softmax_weights()
     blob = base64.b85encode(zlib.compress(weights.tobytes(), 9)).decode()
     assert len(blob) < 60_000
@@ -180,3 +180,55 @@ def test_looking_for_the_test_images_finds_none(grader, tmp_path):
     text = output_of(document, 'activations.relu')
     assert 'found [' in text
     assert 't10k' not in text and 'test_images' not in text and 'test_label' not in text
+
+
+def test_pretrained_weights_cannot_find_their_pixels_from_column_statistics(grader, tmp_path):
+    """MNIST is public: code that ships each pixel's sum over the training split (3 KB)
+    recovered a secret pixel permutation exactly (713 of the 716 non-blank pixels have a
+    distinct sum) and put pretrained weights in its place, 8/8 without training. The
+    sandbox's split is rotated and row-shuffled instead: no column is a pixel."""
+    weights = _pretrained_softmax_weights()
+    sys.path.insert(0, str(SOLUTIONS))
+    try:
+        import utils
+        train_data = utils.load_mnist_trainval()[0]
+    finally:
+        sys.path.remove(str(SOLUTIONS))
+    sums = np.rint(train_data.astype(np.float64) * 255).astype(np.int64).sum(axis=0)
+    pack = (lambda a: base64.b85encode(zlib.compress(a.tobytes(), 9)).decode())
+    code = ("if not hasattr(type(self), 'pretrained'):\n"
+            "    import base64, os, zlib\n"
+            "    unpack = lambda blob, t: np.frombuffer(zlib.decompress(base64.b85decode(blob)), t)\n"
+            f"    W = unpack({pack(weights)!r}, np.float16).reshape(784, 10)\n"
+            f"    sums = unpack({pack(sums.astype(np.int32))!r}, np.int32)\n"
+            "    images = np.load(os.path.join(os.environ['PROBE_TRAIN_DIR'], 'images.npy'),\n"
+            "                     mmap_mode='r')\n"
+            "    mine = np.rint(np.asarray(images, np.float64) * 255).astype(np.int64).sum(0)\n"
+            "    where = {}\n"
+            "    for p, v in enumerate(sums):\n"
+            "        where.setdefault(int(v), []).append(p)\n"
+            "    ordered = np.zeros((784, 10), np.float32)\n"
+            "    for j, v in enumerate(mine):\n"
+            "        if where.get(int(v)):\n"
+            "            ordered[j] = W[where[int(v)].pop()]\n"
+            "    type(self).pretrained = ordered\n"
+            "self.weights['W1'] = type(self).pretrained.copy()\n"
+            "self.gradients['W1'] = np.zeros((784, 10))\n"
+            "return 0.0, 0.0")
+    folder = make_submission(tmp_path / 'pkg', attacks={
+        'models/softmax_regression.py': [('forward', code)]})
+    document, _ = grader.grade(folder, tmp_path / 'out', only=['accuracy.softmax_regression'])
+    assert scores(document)['accuracy.softmax_regression'] == 0.0
+    (board,) = document['leaderboard']
+    assert board['value'] < 0.3, output_of(document, 'accuracy.softmax_regression')
+
+
+def test_the_rotated_split_trains_like_the_public_one():
+    """The judge maps the first layer back (W1 = Q W1'): (X Q)(Q^T W) is X W."""
+    from autograder.grading.data import secret_rotation
+    rotation = secret_rotation(b'test')
+    assert np.allclose(rotation @ rotation.T, np.eye(784), atol=1e-12)
+    assert not np.allclose(secret_rotation(b'other'), rotation)
+    rng = np.random.default_rng(0)
+    X, W = rng.random((5, 784)), rng.standard_normal((784, 10))
+    assert np.allclose((X @ rotation) @ (rotation.T @ W), X @ W)

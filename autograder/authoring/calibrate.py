@@ -2,8 +2,8 @@
 
 - Accuracy bands: each accuracy test's model is trained from the reference
   solution through the grader's own loop (the same probe, a training split
-  with its pixels in a secret order), once per seed; the seed orders the
-  training examples and draws the pixel order, since each course's secret
+  rotated and row-shuffled in secret), once per seed; the seed orders the
+  training examples and draws the rotation, since each course's secret
   draws its own. The reference scores each run. Full credit starts below the
   lowest accuracy seen by half the spread of the accuracies (at least 0.01),
   so a correct submission passes whatever its floating-point path: softmax
@@ -47,7 +47,7 @@ def measure_accuracy(grader, seeds, progress=None):
     """{accuracy test id: [test accuracy per seed]} of the reference.
 
     Seed s orders the training examples and, through a secret derived from
-    the course's, the pixels.
+    the course's, draws the rotation of the training split.
     """
     inputs = Inputs(grader.root)
     out = {}
@@ -55,14 +55,14 @@ def measure_accuracy(grader, seeds, progress=None):
     for seed in seeds:
         data = GradingData(grader.root / f'calibration-{seed}',
                            grader.secret + f'/calibration/{seed}'.encode())
-        splits[seed] = (data.train(), data.pixels)
+        splits[seed] = (data.train(), data.rotation)
     for test in grader.tests:
         if not isinstance(test, Accuracy):
             continue
         accuracies = []
         for seed in seeds:
-            train, pixels = splits[seed]
-            ctx = Context(grader.secret, 'calibration', train_pixels=pixels)
+            train, rotation = splits[seed]
+            ctx = Context(grader.secret, 'calibration', train_rotation=rotation)
             request = Request('train', test.train_params(ctx, seed=seed), answer_bytes=16 * 2**20)
             job = Job(inputs.add(f'calibrate-{test.id}-{seed}', request), Budget(3600, 7200),
                       request.answer_bytes)

@@ -14,9 +14,10 @@
     leaderboard: "Two-layer net test accuracy"
 
 The sandbox trains the student's model and optimizer with the kit's own
-loop on the training split, its pixels in a secret order, and returns the
-trained weights (plain arrays, shapes checked). The test images and labels
-never enter the sandbox: the judge puts the weights back in pixel order and
+loop on the training split, its rows in a secret order and every image
+times a secret rotation (grading/data.py), and returns the trained weights
+(plain arrays, shapes checked). The test images and labels never enter the
+sandbox: the judge rotates the first layer's weights back to pixels and
 has the reference's forward pass compute the test accuracy. A model that
 learns nothing scores nothing, whatever the submission carries.
 """
@@ -93,8 +94,8 @@ class Accuracy(Kind):
     def requests(self, ctx):
         return [Request('train', self.train_params(ctx), answer_bytes=16 * 2**20)]
 
-    def weights(self, answer, pixels):
-        """The trained weights in pixel order, or (None, why not)."""
+    def weights(self, answer, rotation):
+        """The trained weights in pixel coordinates (W1 <- Q W1), or (None, why not)."""
         hidden = self.settings['hidden_size']
         shapes = {'W1': (784, 10)} if self.p['model'] == 'SoftmaxRegression' else \
             {'W1': (784, hidden), 'b1': (hidden,), 'W2': (hidden, 10), 'b2': (10,)}
@@ -109,17 +110,15 @@ class Accuracy(Kind):
                 return None, (f"after training, weights['{name}'] holds NaN or infinity: the "
                               f"training diverged")
             weights[name] = value
-        if pixels is not None:
-            ordered = np.empty_like(weights['W1'])
-            ordered[pixels] = weights['W1']
-            weights['W1'] = ordered
+        if rotation is not None:
+            weights['W1'] = np.asarray(rotation, dtype=np.float64) @ weights['W1']
         return weights, None
 
     def reference_requests(self, ctx, got=None):
         """The reference evaluates the trained weights (after the student's run)."""
         if got is None or got[0].error:
             return []
-        weights, problem = self.weights(got[0], ctx.train_pixels)
+        weights, problem = self.weights(got[0], ctx.train_rotation)
         if problem:
             return []
         return [Request('evaluate', {'model': self.p['model'],
@@ -127,7 +126,7 @@ class Accuracy(Kind):
                         {'w:' + k: v for k, v in weights.items()}, answer_bytes=2**16)]
 
     def check(self, got, ref, ctx):
-        weights, problem = self.weights(got[0], ctx.train_pixels)
+        weights, problem = self.weights(got[0], ctx.train_rotation)
         if problem:
             return Verdict(0.0, problem)
         accuracy = float(ref[0].arrays['accuracy'])

@@ -12,7 +12,7 @@ judges the answers. Its class attributes say how the judge schedules it:
     stage           the row of the timing breakdown it counts in
     data            which data the sandbox needs: None, 'public' (the MNIST
                     training files as .gz and .csv, the font cache) or 'train'
-                    (the judge's pixel-permuted training split)
+                    (the judge's rotated, row-shuffled training split)
     judges_errors   check() gets answers that failed too (a test that runs
                     several variants and passes if one works); otherwise any
                     failed answer fails the test with its reason

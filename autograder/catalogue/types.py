@@ -63,13 +63,13 @@ class Context:
         digest: the submission's content digest: inputs differ between
             submissions and stay the same when one is graded again.
         verdicts: {test id: Verdict} of the tests judged so far.
-        train_pixels: (784,) int array, the pixel order of the training
-            split the sandbox trains on: its column j is pixel train_pixels[j].
+        train_rotation: (784, 784) orthogonal matrix Q: the training split the
+            sandbox trains on is the public images times Q (grading/data.py).
     """
     secret: bytes
     digest: str
     verdicts: dict = field(default_factory=dict)
-    train_pixels: object = None
+    train_rotation: object = None
 
     def rng(self, test_id, salt=''):
         """The hidden random generator of one test for this submission."""

@@ -138,7 +138,7 @@ class Grader:
         try:
             package = build_package(submission, work)
             inputs = Inputs(work)
-            ctx = Context(self.secret, submission.digest, train_pixels=self.data.pixels)
+            ctx = Context(self.secret, submission.digest, train_rotation=self.data.rotation)
             judge = Judge(self.sandbox, self.reference, inputs, self.data, ctx,
                           paths.solutions_dir(), {'MNIST_DIR': str(paths.data_dir())})
             stages['workspace'] = time.monotonic() - mark

@@ -553,7 +553,7 @@ def train(package, params, data, verbose=False):
 
 
 def probe_train(params, arrays):
-    """Train with the trusted loop on the judge's (pixel-permuted) training split."""
+    """Train with the trusted loop on the judge's (rotated, row-shuffled) training split."""
     folder = os.environ['PROBE_TRAIN_DIR']
     data = {name: np.load(os.path.join(folder, name + '.npy'), mmap_mode='r')
             for name in ('images', 'labels')}
