@@ -299,3 +299,77 @@ def test_two_graders_on_one_host_never_share_a_uid_or_kill_each_other(tmp_path):
     assert b.stdout.readline().split() == ['0', 'None']
     a.wait(30)
     b.wait(30)
+
+
+def _as_uid(uid, action):
+    """Run action() in a child process with that uid; wait for it."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            action()
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+
+
+def _shm_of(uid):
+    from autograder.grading.sandbox.leftovers import _ipc_of
+    return [ident for kind, ident in _ipc_of(uid, '/proc') if kind == 'shm']
+
+
+@root_only
+def test_what_the_uid_leaves_in_shared_folders_goes_and_nothing_else(tmp_path):
+    """Without a private root the sandbox uid writes the host's /tmp and /dev/shm: files
+    there carried data from a unit-test run to the accuracy run, and from one student
+    to the next graded as the same uid. Only the uid's own entries go; links are not
+    followed."""
+    import shutil
+    import tempfile
+    uid = 63890
+    top = Path(tempfile.mkdtemp(prefix='leftovers-', dir='/tmp'))  # the uid can reach it
+    os.chmod(top, 0o755)
+    try:
+        _plant_and_sweep(uid, top)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def _plant_and_sweep(uid, top):
+    from autograder.grading.sandbox import leftovers
+    shared, outside = top / 'shared', top / 'outside'
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    outside.write_text('keep')
+    (shared / 'roots').write_text('keep')
+    (shared / 'public').mkdir(mode=0o777)
+    os.chmod(shared / 'public', 0o777)
+
+    def plant():
+        (shared / 'marker').write_text('planted')
+        (shared / 'tree' / 'deep').mkdir(parents=True)
+        (shared / 'tree' / 'deep' / 'data').write_text('planted')
+        (shared / 'link').symlink_to(outside)
+        (shared / 'public' / 'nested').write_text('planted')
+    _as_uid(uid, plant)
+    assert leftovers.remove_files_of(uid, roots=[str(shared)]) == 4
+    assert sorted(p.name for p in shared.rglob('*')) == ['public', 'roots']
+    assert outside.read_text() == 'keep'
+
+
+@root_only
+def test_system_v_ipc_of_a_run_without_an_ipc_namespace_does_not_outlive_it(tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.setenv('AUTOGRADER_SANDBOX_DISABLE', 'ipc')
+    monkeypatch.setenv('AUTOGRADER_SANDBOX_UID', '63880')
+    code = ("import ctypes; libc = ctypes.CDLL(None)\n"
+            "assert libc.shmget(0x7ed2, 4096, 0o1600) >= 0")
+    with Sandbox(tmp_path / 'box') as box:
+        assert 'ipc' not in box.detect().done
+        result = box.run([sys.executable, '-I', '-S', '-c', code], budgets=[Budget(30, 60)])
+        assert result.exit_code == 0, result.output
+        assert _shm_of(box.uid) == []

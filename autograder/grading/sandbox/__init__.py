@@ -21,8 +21,10 @@ exactly those steps, so no run is weaker than reported. Each run gets:
   thread unless told otherwise.
 
 Afterwards everything still running in its group, its process group or as
-its uid is killed. Uids are claimed host-wide (uids.py), so that kill never
-reaches another grader's runs.
+its uid is killed, and whatever the uid left in the host's shared temporary
+folders or System V IPC (where no private view or IPC namespace hid them) is
+removed (leftovers.py). Uids are claimed host-wide (uids.py), so that kill
+never reaches another grader's runs.
 """
 import json
 import os
@@ -38,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ... import paths
-from . import cgroups, uids
+from . import cgroups, leftovers, uids
 from .usage import TreeUsage
 
 LAUNCHER = Path(__file__).resolve().parent / 'launcher.py'
@@ -273,6 +275,8 @@ class Sandbox:
             except uids.UidError as err:
                 raise SandboxError(str(err)) from None
         self.uid = self._claim.uid if self._claim else None
+        if self.uid is not None:
+            self._remove_leftovers()  # of a grader that held this uid and was killed
         self.cgroups = cgroups.Cgroups() if self.is_root and not trusted else None
         self._runs = 0
         self._protections = None
@@ -280,6 +284,7 @@ class Sandbox:
     def close(self):
         if self._claim is not None:
             self._sweep_uid()
+            self._remove_leftovers()
             self._claim.close()
             self._claim = None
 
@@ -485,6 +490,8 @@ class Sandbox:
             report = self._collect(process, payload_r, status_r, start, budgets, result, group)
         finally:
             self._kill_everything(process)
+            if self.uid is not None:
+                self._remove_leftovers(steps)
             if group:
                 result.peak_memory, hit = group.memory_figures()
                 if hit and result.exit_code != 0 and result.limit is None:
@@ -622,6 +629,17 @@ class Sandbox:
             pass
         if self.uid is not None:
             self._sweep_uid()
+
+    def _remove_leftovers(self, steps=()):
+        """Files and IPC objects of the sandbox uid outside its run (its processes are dead).
+
+        A private root hides the host's temporary folders and an IPC namespace
+        its IPC, so each sweep is needed only where its step is not in force.
+        """
+        if 'mount' not in steps:
+            leftovers.remove_files_of(self.uid)
+        if 'ipc' not in steps:
+            leftovers.remove_ipc_of(self.uid)
 
     def _sweep_uid(self):
         """SIGKILL every process of the sandbox uid (ours alone: uids.claim).
