@@ -112,3 +112,35 @@ def test_without_namespaces_student_code_cannot_read_the_kit_or_the_network(open
     assert result.returncode == 0, result.stderr[-3000:]
     output = json.loads((out / 'results.json').read_text())['tests'][0]['output']
     assert "'BLOCKED', 'BLOCKED', 'BLOCKED', 'PermissionError'" in output, output
+
+
+def test_without_a_private_root_the_accuracy_run_cannot_reach_the_public_images(open_python,
+                                                                               tmp_path):
+    # With the public training images at hand, the accuracy run could undo the
+    # secret rotation of its training split (rows matched to images by their
+    # lengths) and put pretrained weights in place of training.
+    from grading import make_submission
+    probe = ("import glob, os\n"
+             "train = os.environ.get('PROBE_TRAIN_DIR')\n"
+             "if train:\n"
+             "    root, found = os.path.dirname(train), []\n"
+             "    try: os.listdir(root); found.append('LISTED')\n"
+             "    except OSError: found.append('UNLISTABLE')\n"
+             "    guesses = [root + '/public/csv/mnist_train.csv', root + '/public/mnist']\n"
+             "    guesses += glob.glob('/tmp/*/public*/csv/mnist_train.csv')\n"
+             "    guesses += glob.glob(root + '/public*/csv/mnist_train.csv')\n"
+             "    for path in guesses:\n"
+             "        try: os.listdir(path) if path.endswith('mnist') else open(path).read(1)\n"
+             "        except OSError: continue\n"
+             "        found.append('REACHED')\n"
+             "    raise RuntimeError(' '.join(found))")
+    folder = make_submission(tmp_path / 'pkg', attacks={'optimizer/sgd.py': [('update', probe)]})
+    out = tmp_path / 'out'
+    result, _ = grade_like_docker(open_python, folder, out, '--only', 'data.split',
+                                   '--only', 'accuracy.softmax_regression')
+    assert result.returncode == 0, result.stderr[-3000:]
+    tests = {t['name']: t for t in json.loads((out / 'results.json').read_text())['tests']}
+    split, accuracy = (next(t for n, t in tests.items() if n.startswith(part))
+                       for part in ('data.split', 'accuracy.softmax_regression'))
+    assert split['status'] == 'passed', split  # the public folder was built and used
+    assert 'UNLISTABLE' in accuracy['output'] and 'REACHED' not in accuracy['output'], accuracy

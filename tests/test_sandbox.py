@@ -237,6 +237,30 @@ def test_cpu_time_is_the_budget_and_the_feedback_says_so(tmp_path):
     assert 2 <= result.usage[-1].cpu < 4
 
 
+def test_the_run_spec_is_never_on_a_command_line(tmp_path, monkeypatch):
+    """Command lines are world-readable (/proc/PID/cmdline), and without a PID
+    namespace another grader's run could read a launcher's paths and binds
+    there: the spec goes in a file only the judge reads, removed once read."""
+    from autograder.grading import sandbox as module
+    launches, real = [], subprocess.Popen
+
+    def popen(argv, *args, **kwargs):
+        if str(module.LAUNCHER) in argv:
+            spec = Path(argv[-1])
+            launches.append((list(argv), spec, spec.stat().st_mode & 0o777, spec.read_text()))
+        return real(argv, *args, **kwargs)
+
+    monkeypatch.setattr(module.subprocess, 'Popen', popen)
+    with Sandbox(tmp_path / 'box') as box:
+        result = box.run([sys.executable, '-I', '-S', '-c', 'print("ran")'],
+                         env={'WHERE': '/grader/public-0123abcd'})
+    assert b'ran' in result.output, result.output
+    argv, spec, mode, text = launches[-1]
+    assert mode == 0o600 and '/grader/public-0123abcd' in text
+    assert not any('public-0123abcd' in word for word in argv), argv
+    assert not spec.exists()
+
+
 def _sandbox_pids(uid):
     return uids.processes_of(uid)
 

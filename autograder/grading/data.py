@@ -1,12 +1,12 @@
 """The data folders sandboxed runs may see, built once per grader from the verified MNIST files.
 
-    <root>/public/               what unit tests need (mode 0755, files 0644)
+    <root>/public-<token>/       what unit tests need (mode 0755, files 0644)
       mnist/*.gz                 the two training files, for this kit's loader ($MNIST_DIR)
       csv/mnist_train.csv        the same images in the course's CSV layout (a label, then
       csv/mnist_test.csv         784 integers 0-255 per line), opened by its load_csv as
       csv/mnist_data/ -> .       ./data/mnist_train.csv (and the variants seen in the wild)
       matplotlib/                a prebuilt font cache: a plot then starts in 1 s, not 3
-    <root>/train/                the accuracy tests' training split
+    <root>/train-<token>/        the accuracy tests' training split
       images.npy                 (48000, 784) float32: the images in a secret row order,
                                  each times a secret random rotation of R^784
       labels.npy                 (48000,) int64, in the same row order
@@ -21,12 +21,20 @@ into every column and the row shuffle hides which public image a row is; the
 first layer of both models is X @ W1, so training on X Q gives W1' = Q^T W1
 in distribution and the judge maps the weights back as Q W1'.
 
+Each folder gets a fresh random name every time a phase asks for it. The
+root is 0711, so where the sandbox has no private root (its fallback) a run
+reaches a folder here only by a name it was told; renamed before the next
+phase, a name is useless to later runs: the accuracy run, above all, cannot
+open the public images that would let it undo the rotation (by matching
+rows to images through their lengths, which a rotation keeps).
+
 The CSV files take ~30 s to write, so they are made once in the judge's
 cache and linked (or copied) from there; they are derived from the .gz
 files, never shipped.
 """
 import hashlib
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -101,11 +109,20 @@ class GradingData:
     def _utils(self):
         return paths.solution_module('utils')
 
+    def _fresh_name(self, kind, folder=None):
+        """folder moved to (or a path for) <root>/<kind>-<random token>."""
+        fresh = self.root / f'{kind}-{secrets.token_hex(8)}'
+        if folder is not None:
+            os.rename(folder, fresh)
+        return fresh
+
     def public(self):
-        """The public folder (built on first call)."""
-        if self._public is None:
+        """The public folder, built on first call, under a new name at every call."""
+        if self._public is not None:
+            self._public = self._fresh_name('public', self._public)
+        else:
             start = time.monotonic()
-            folder = self.root / 'public'
+            folder = self._fresh_name('public')
             (folder / 'mnist').mkdir(parents=True, exist_ok=True)
             utils = self._utils()
             for name in utils.MNIST_FILES['train']:
@@ -128,10 +145,12 @@ class GradingData:
         return self._public
 
     def train(self):
-        """The training folder (built on first call)."""
-        if self._train is None:
+        """The training folder, built on first call, under a new name at every call."""
+        if self._train is not None:
+            self._train = self._fresh_name('train', self._train)
+        else:
             start = time.monotonic()
-            folder = self.root / 'train'
+            folder = self._fresh_name('train')
             folder.mkdir(parents=True, exist_ok=True)
             _publish(folder, 0o755)
             train_data, train_label, _, _ = self._utils().load_mnist_trainval()

@@ -470,10 +470,15 @@ class Sandbox:
         }
         if private:
             os.mkdir(run_dir / 'root', 0o700)
+        # The spec goes in a file only the judge reads, not on the command line
+        # (world-readable in /proc; see launcher.py).
+        spec_file = run_dir / 'spec.json'
+        with open(os.open(spec_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as f:
+            json.dump(spec, f)
         start = time.monotonic()
         try:
             process = subprocess.Popen(
-                [os.path.realpath(sys.executable), '-I', '-S', str(LAUNCHER), json.dumps(spec)],
+                [os.path.realpath(sys.executable), '-I', '-S', str(LAUNCHER), str(spec_file)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 pass_fds=(payload_w, status_w), start_new_session=True, cwd='/')
         except BaseException:

@@ -1,6 +1,6 @@
 """Start one untrusted command inside the sandbox; the judge runs this as a child.
 
-    python -I -S launcher.py SPEC_JSON
+    python -I -S launcher.py SPEC_FILE
 
 This is the only code that runs with the grader's privileges on the far side
 of the trust boundary, and it runs before any student code exists in the
@@ -8,6 +8,10 @@ process: it applies the isolation steps of SPEC, reports which ones took
 effect on the status descriptor, and then replaces itself with the command.
 Standard library only, no site-packages (-S), so nothing a student could
 influence is imported; seccomp.py sits beside this file.
+
+SPEC_FILE holds the spec as JSON, readable by the judge alone (0600), and is
+removed once read: a command line is world-readable in /proc, and without a
+PID namespace another grader's run could read the paths and binds in it.
 
 SPEC (JSON) keys:
     argv, env             the command and its whole environment
@@ -148,7 +152,9 @@ def _seccomp(network_namespace):
 
 
 def main():
-    spec = json.loads(sys.argv[1])
+    with open(sys.argv[1]) as f:
+        spec = json.load(f)
+    os.unlink(sys.argv[1])
     steps, required = spec['steps'], spec['required']
     done, skipped = [], {}
     parent = spec['parent']
