@@ -147,6 +147,16 @@ def _pretrained_softmax_weights():
         sys.path.remove(str(SOLUTIONS))
 
 
+def _assert_softmax_accuracy_is_zero(grader, tmp_path, forward_code):
+    """SoftmaxRegression.forward begun with forward_code scores nothing on accuracy."""
+    folder = make_submission(tmp_path / 'pkg', attacks={
+        'models/softmax_regression.py': [('forward', forward_code)]})
+    document, _ = grader.grade(folder, tmp_path / 'out', only=['accuracy.softmax_regression'])
+    assert scores(document)['accuracy.softmax_regression'] == 0.0
+    (board,) = document['leaderboard']
+    assert board['value'] < 0.3, output_of(document, 'accuracy.softmax_regression')
+
+
 def test_pretrained_weights_riding_along_learn_nothing_on_the_judges_pixels(grader, tmp_path):
     """Weights shipped in the code (small enough for the size limit) and put in place of
     training: the sandbox trains on a secretly rotated split, so they score nothing."""
@@ -158,12 +168,7 @@ def test_pretrained_weights_riding_along_learn_nothing_on_the_judges_pixels(grad
             f"    raw = zlib.decompress(base64.b85decode({blob!r}))\n"
             "    type(self).pretrained = np.frombuffer(raw, np.float16).reshape(784, 10)\n"
             "self.weights['W1'] = type(self).pretrained.astype(np.float32)")
-    folder = make_submission(tmp_path / 'pkg', attacks={
-        'models/softmax_regression.py': [('forward', code)]})
-    document, _ = grader.grade(folder, tmp_path / 'out', only=['accuracy.softmax_regression'])
-    assert scores(document)['accuracy.softmax_regression'] == 0.0
-    (board,) = document['leaderboard']
-    assert board['value'] < 0.3, output_of(document, 'accuracy.softmax_regression')
+    _assert_softmax_accuracy_is_zero(grader, tmp_path, code)
 
 
 def test_looking_for_the_test_images_finds_none(grader, tmp_path):
@@ -215,12 +220,7 @@ def test_pretrained_weights_cannot_find_their_pixels_from_column_statistics(grad
             "self.weights['W1'] = type(self).pretrained.copy()\n"
             "self.gradients['W1'] = np.zeros((784, 10))\n"
             "return 0.0, 0.0")
-    folder = make_submission(tmp_path / 'pkg', attacks={
-        'models/softmax_regression.py': [('forward', code)]})
-    document, _ = grader.grade(folder, tmp_path / 'out', only=['accuracy.softmax_regression'])
-    assert scores(document)['accuracy.softmax_regression'] == 0.0
-    (board,) = document['leaderboard']
-    assert board['value'] < 0.3, output_of(document, 'accuracy.softmax_regression')
+    _assert_softmax_accuracy_is_zero(grader, tmp_path, code)
 
 
 def test_the_rotated_split_trains_like_the_public_one():
