@@ -3,7 +3,7 @@
     kind: model
     model: TwoLayerNet
     check: gradients                # loss | gradients | large_logits
-    sizes: {n: [7, 15], d: [9, 20], c: [3, 8], h: [4, 10]}
+    sizes: {n: [11, 16], d: [17, 24], c: [10, 10], h: [4, 9]}
     input_scale: 1.0
     weight_scales: {W1: 0.6, b1: 0.6, W2: 0.6, b2: 0.6}
     tolerance: 1.0e-6               # relative error (the loss for 'loss', else gradients)
@@ -29,9 +29,12 @@ One defect costs one test:
   `gradients_test`, only checks that it stays finite.
 - a gradient of shape (1, H) for a bias of shape (H,) is accepted, with a
   note: the two differ only by a length-1 axis.
+- 'loss' judges forward(mode='valid') when forward(mode='train') raises
+  (a backward pass that crashes costs the gradient tests, not the loss test).
 """
 import numpy as np
 
+from ..untrusted import printable, scrub_message
 from . import schema as s
 from .functions import METHODS
 from .kind import BASE, MODEL_FILES, Kind, close, mismatch, squeezed
@@ -39,6 +42,15 @@ from .types import Request, Verdict
 
 WEIGHTS = {'SoftmaxRegression': ('W1',), 'TwoLayerNet': ('W1', 'b1', 'W2', 'b2')}
 SIZE = s.mapping({k: s.Param(s.span(s.integer(1, 64))) for k in ('n', 'd', 'c', 'h')})
+
+
+def _error_line(error):
+    """An exception the backward pass raised, as feedback (message scrubbed, capped)."""
+    kind = printable(str(error.get('type') or 'Exception'), limit=60, newlines=False)
+    text = f"{kind}: {scrub_message(str(error.get('message') or ''))}"
+    where = error.get('where') if isinstance(error.get('where'), list) else []
+    frames = [printable(w, limit=120, newlines=False) for w in where[-1:] if isinstance(w, str)]
+    return text + (f" (at {frames[0]})" if frames else '')
 
 
 def _optional_number(value):
@@ -98,7 +110,8 @@ class Model(Kind):
         sizes = {k: int(rng.integers(lo, hi + 1)) for k, (lo, hi) in self.p['sizes'].items()}
         n, d, c, h = sizes['n'], sizes['d'], sizes['c'], sizes['h']
         params = {'model': self.p['model'], 'input_size': d, 'num_classes': c, 'calls': 2,
-                  'shift_softmax': self.p['check'] == 'large_logits'}
+                  'shift_softmax': self.p['check'] == 'large_logits',
+                  'loss_fallback': self.p['check'] == 'loss'}
         shapes = {'W1': (d, c)} if self.p['model'] == 'SoftmaxRegression' else \
             {'W1': (d, h), 'b1': (h,), 'W2': (h, c), 'b2': (c,)}
         if self.p['model'] == 'TwoLayerNet':
@@ -157,6 +170,10 @@ class Model(Kind):
                                      self.p['accuracy_tolerance']))
         problems = list(dict.fromkeys(p for p in problems if p))
         message = '; '.join(problems) or "loss and accuracy are correct"
+        if isinstance(meta.get('train_error'), dict):
+            raised = _error_line(meta['train_error'])
+            message += (f" (judged with mode='valid': forward(mode='train') raised {raised}; "
+                        f"the gradient tests judge that)")
         changed = meta.get('valid_changed')
         if isinstance(changed, list) and changed:
             names = ', '.join(f"gradients['{str(n)[:32]}']" for n in changed[:4])
