@@ -180,21 +180,24 @@ from models import SoftmaxRegression, TwoLayerNet
 from optimizer import SGD
 import utils
 
-D, H, C, N = 12, 7, 5, 9
+# C is MNIST's 10 classes (code may write np.eye(10)); weights are set in
+# place, as the course's in-place SGD changes them (a model may keep its own
+# references to its weight arrays).
+D, H, C, N = 12, 7, 10, 9
 
 def small_softmax(seed=0):
     rng = np.random.RandomState(seed)
     m = SoftmaxRegression(input_size=D, num_classes=C)
-    m.weights['W1'] = 0.5 * rng.randn(D, C)
+    m.weights['W1'][...] = 0.5 * rng.randn(D, C)
     return m
 
 def small_twolayer(seed=0):
     rng = np.random.RandomState(seed + 1)
     m = TwoLayerNet(input_size=D, num_classes=C, hidden_size=H)
-    m.weights['W1'] = 0.5 * rng.randn(D, H)
-    m.weights['b1'] = 0.5 * rng.randn(H)
-    m.weights['W2'] = 0.5 * rng.randn(H, C)
-    m.weights['b2'] = 0.5 * rng.randn(C)
+    m.weights['W1'][...] = 0.5 * rng.randn(D, H)
+    m.weights['b1'][...] = 0.5 * rng.randn(H)
+    m.weights['W2'][...] = 0.5 * rng.randn(H, C)
+    m.weights['b2'][...] = 0.5 * rng.randn(C)
     return m
 
 def batch(seed, n=N):
@@ -255,6 +258,14 @@ for bs, shuffle, seed in ((10, True, 7), (10, False, None), (25, True, 3), (103,
         return np.concatenate([[len(bd), paired], sizes, flat_d.ravel(), flat_l])
     record('batches.bs%d.shuffle%s.seed%s' % (bs, shuffle, seed), batches)
 
+# P4b: shuffling without a seed (main.py's call): only the pairing is stable
+def unseeded():
+    bd, bl = utils.generate_batched_data(data, label, batch_size=10, shuffle=True, seed=None)
+    flat_d = np.concatenate([np.asarray(b).reshape(-1, 2) for b in bd])
+    flat_l = np.concatenate([np.asarray(b).ravel() for b in bl])
+    return [float(len(flat_d) == len(flat_l) and np.all(flat_d[:, 0] % 10 == flat_l))]
+record('batches.unseeded.paired', unseeded)
+
 # P5: utils.train / utils.evaluate on a small two-layer net
 def train_eval():
     rng = np.random.RandomState(7)
@@ -266,6 +277,20 @@ def train_eval():
     second = utils.evaluate(bd, bl, m, debug=False)
     return np.ravel([first, second])
 record('train_evaluate', train_eval)
+
+# P6: load_mnist_trainval on a small ./data/mnist_train.csv: pixel sums,
+# labels and whether they are integers
+def loading():
+    os.makedirs('data', exist_ok=True)
+    rng = np.random.RandomState(9)
+    with open('data/mnist_train.csv', 'w') as f:
+        for i in range(20):
+            f.write(','.join(map(str, [i % 10] + rng.randint(0, 256, size=784).tolist())) + '\n')
+    tr, trl, va, val = utils.load_mnist_trainval()
+    ints = float(all(isinstance(v, (int, np.integer)) for v in list(trl) + list(val)))
+    return np.concatenate([[len(tr), len(va), ints], np.asarray(tr, dtype=np.float64).sum(axis=1),
+                           np.asarray(va, dtype=np.float64).sum(axis=1), trl, val])
+record('load_mnist_trainval', loading)
 
 # ------------------------------------------------------------------------
 # selfcheck: assertions that prove correct/ right (only run on correct/)
@@ -322,7 +347,7 @@ if selfcheck:
     for tag, make in MODELS.items():
         m, opt = make(), SGD(learning_rate=0.5, reg=1e-4)
         start = m.forward(Xl, yl, mode='valid')[0]
-        for _ in range(60):
+        for _ in range(300):
             m.forward(Xl, yl)
             opt.update(m)
         end = m.forward(Xl, yl, mode='valid')[0]
