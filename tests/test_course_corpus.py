@@ -49,7 +49,7 @@ EXPECTED = {
     # tests' CPU budgets), figures saved then cleared or closed, np.eye(10),
     # data/ found from __file__, parameters aliased as attributes.
     'per_example_loops': {}, 'plot_saved_then_cleared': {}, 'one_hot_eye_10': {},
-    'data_path_from_file': {}, 'weights_aliased': {},
+    'data_path_from_file': {}, 'weights_aliased': {}, 'mnist_sizes_written_out': {},
     # One defect, one test, and feedback that names it.
     'reg_without_half': {'regularization': 'added 2 * reg'},
     'relu_dev_at_zero': {'activations.relu_dev': 'X == 0'},

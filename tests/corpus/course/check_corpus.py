@@ -11,7 +11,8 @@
    exactly once), byte-compiles it, and runs the same behavioural probes on it
    as on correct/: a variant marked `equivalent: true` must agree with
    correct/ on every probe, one marked `equivalent: false` must differ on at
-   least one (which probes differ is printed with -v).
+   least one (which probes differ is printed with -v). A variant with
+   `sizes: mnist` is probed, and compared with correct/, at MNIST's sizes.
 
 Nothing here touches MNIST: every probe runs on small random or synthetic data,
 one short subprocess per variant with one BLAS thread.
@@ -128,6 +129,7 @@ def load_bugs():
     for b in bugs:
         for key in ('kind', 'equivalent', 'behaviour', 'edits'):
             assert key in b, '%s: missing %s' % (b['id'], key)
+        assert b.get('sizes', 'mnist') == 'mnist', '%s: sizes is mnist or absent' % b['id']
         assert isinstance(b['equivalent'], bool), b['id']
         assert b['edits'], b['id']
         for e in b['edits']:
@@ -183,7 +185,9 @@ import utils
 # C is MNIST's 10 classes (code may write np.eye(10)); weights are set in
 # place, as the course's in-place SGD changes them (a model may keep its own
 # references to its weight arrays).
-D, H, C, N = 12, 7, 10, 9
+# A variant with `sizes: mnist` (code that writes MNIST's sizes out) is probed,
+# like a second run of correct/, at D = 784 and H = 128.
+D, H, C, N = (784, 128, 10, 9) if os.environ.get('PROBE_MNIST_SIZES') else (12, 7, 10, 9)
 
 def small_softmax(seed=0):
     rng = np.random.RandomState(seed)
@@ -468,10 +472,13 @@ with open(out_path, 'w') as f:
 '''
 
 
-def run_probe(pkg, probe_file, selfcheck):
-    out = pkg.parent / (pkg.name + '.json')
+def run_probe(pkg, probe_file, selfcheck, mnist_sizes=False):
+    out = pkg.parent / (pkg.name + ('.mnist' if mnist_sizes else '') + '.json')
     env = dict(os.environ, MPLBACKEND='Agg', PYTHONDONTWRITEBYTECODE='1',
                OMP_NUM_THREADS='1', OPENBLAS_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    env.pop('PROBE_MNIST_SIZES', None)
+    if mnist_sizes:
+        env['PROBE_MNIST_SIZES'] = '1'
     proc = subprocess.run([sys.executable, str(probe_file), str(out),
                            'selfcheck' if selfcheck else 'probe'],
                           cwd=str(pkg), env=env, stdout=subprocess.PIPE,
@@ -507,6 +514,7 @@ def main(argv):
 
         build(tmp / 'correct')
         ref = run_probe(tmp / 'correct', probe, selfcheck=True)
+        refs = {}
         print('correct: %d checks passed, %d probes recorded' % (len(ref['checks']), len(ref['results'])))
         if verbose:
             for name in ref['checks']:
@@ -520,8 +528,11 @@ def main(argv):
                 failures.append('%s: %s' % (bug['id'], exc))
                 print('FAIL  %s: edit does not apply' % bug['id'])
                 continue
-            got = run_probe(dest, probe, selfcheck=False)
-            diff = differences(ref, got)
+            mnist = bug.get('sizes') == 'mnist'
+            if mnist and 'mnist' not in refs:
+                refs['mnist'] = run_probe(tmp / 'correct', probe, selfcheck=False, mnist_sizes=True)
+            got = run_probe(dest, probe, selfcheck=False, mnist_sizes=mnist)
+            diff = differences(refs['mnist'] if mnist else ref, got)
             ok = (not diff) if bug['equivalent'] else bool(diff)
             verdict = 'equivalent' if not diff else 'differs'
             print('%s  %-34s %d edit(s) applied; %s%s' % (
