@@ -45,6 +45,26 @@ EXPECTED = {
     'bias_grad_keepdims': {'accuracy.two_layer': 'non-broadcastable'},
     'loss_log_eps_1e9': {}, 'loss_clip_1e15': {}, 'bias_grad_keepdims_rebinding_sgd': {},
     'softmax_inline': {}, 'prob_modified_in_place': {}, 'two_layer_grads_in_eval_mode': {},
+    # Right code in styles the grader once scored wrong: loops (the accuracy
+    # tests' CPU budgets), figures saved then cleared or closed, np.eye(10),
+    # data/ found from __file__, parameters aliased as attributes.
+    'per_example_loops': {}, 'plot_saved_then_cleared': {}, 'one_hot_eye_10': {},
+    'data_path_from_file': {}, 'weights_aliased': {}, 'mnist_sizes_written_out': {},
+    # One defect, one test, and feedback that names it.
+    'reg_without_half': {'regularization': 'added 2 * reg'},
+    'relu_dev_at_zero': {'activations.relu_dev': 'X == 0'},
+    'accuracy_as_count': {'metrics.accuracy': 'number of correct predictions'},
+    'loss_summed': {'loss.cross_entropy': 'sum of the losses'},
+    'sigmoid_dev_of_output': {'activations.sigmoid_dev': 'x * (1 - x)'},
+    'learning_rate_twice': {'sgd.step': 'learning_rate * its gradient, not learning_rate * gradient'},
+    'shuffle_reseeded_separately': {'batching.shuffle': 'no longer paired'},
+    'extra_empty_batch': {'batching.partial_batch': 'is empty'},
+    'pixels_not_scaled': {'data.split': 'divide by 255'},
+    'labels_float': {'data.split': 'must be integers'},
+    # The loss test judges forward(mode='valid') when the backward pass raises.
+    'backward_raises': {'softmax_regression.gradients': 'ValueError',
+                        'softmax_regression.large_logits': 'ValueError',
+                        'accuracy.softmax_regression': 'ValueError'},
 }
 
 

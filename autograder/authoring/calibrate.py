@@ -15,7 +15,11 @@
   whose given CSV loader is the slowest correct code there is) are graded,
   and each test's budget is a multiple of the larger CPU time measured, with
   a floor (cpu_seconds), so a correct implementation on a slower machine still
-  passes, while an endless loop fails in seconds.
+  passes, while an endless loop fails in seconds. Training is also timed on
+  the corpus's slowest correct styles (SLOW_STYLES: equivalent variants of
+  tests/corpus/course/bugs.yaml, such as backpropagation one example at a
+  time), at least SLOW_FACTOR times their CPU time: right code written with
+  loops instead of matrix products keeps its accuracy points.
 
 With --write the bands, the measurements and the budgets go into the rubric;
 nothing else in the file changes.
@@ -41,6 +45,12 @@ from ..grading.workspace import Inputs
 
 CPU_FACTOR, CPU_EXTRA, CPU_FLOOR = 4.0, 10.0, 10.0
 COURSE_REFERENCE = 'tests/corpus/course/correct'
+# Equivalent variants of tests/corpus/course/bugs.yaml written in the slowest
+# correct style students use; accuracy tests' budgets cover SLOW_FACTOR times
+# their training time (a margin for a slower grading machine).
+COURSE_BUGS = 'tests/corpus/course/bugs.yaml'
+SLOW_STYLES = ('per_example_loops',)
+SLOW_FACTOR = 2.0
 
 
 def measure_accuracy(grader, seeds, progress=None):
@@ -101,11 +111,70 @@ def measure_cpu(grader, packages, progress=None):
     return worst
 
 
-def budget_for(cpu):
-    """CPU_FACTOR times the measured CPU time (to 0.1 s) plus CPU_EXTRA, at least
-    CPU_FLOOR, rounded up to 5 s."""
+def budget_for(cpu, factor=CPU_FACTOR):
+    """`factor` (CPU_FACTOR) times the measured CPU time (to 0.1 s) plus CPU_EXTRA,
+    at least CPU_FLOOR, rounded up to 5 s."""
     cpu = round(cpu, 1)
-    return float(max(CPU_FLOOR, math.ceil((CPU_FACTOR * cpu + CPU_EXTRA) / 5 - 1e-9) * 5))
+    return float(max(CPU_FLOOR, math.ceil((factor * cpu + CPU_EXTRA) / 5 - 1e-9) * 5))
+
+
+def slow_style_packages(folder):
+    """The SLOW_STYLES variants of the course corpus, built in `folder`."""
+    import shutil
+    from pathlib import Path
+    corpus = paths.kit_root() / COURSE_BUGS
+    variants = {v['id']: v for v in yaml.safe_load(corpus.read_text())['bugs']}
+    built = []
+    for style in SLOW_STYLES:
+        if not variants.get(style, {}).get('equivalent'):
+            raise ValueError(f"{COURSE_BUGS}: {style} is not an equivalent variant")
+        dest = Path(folder) / style
+        shutil.copytree(corpus.parent / 'correct', dest)
+        for edit in variants[style]['edits']:
+            path = dest / edit['file']
+            text = path.read_text()
+            if text.count(edit['old']) != 1:
+                raise ValueError(f"{COURSE_BUGS}: {style}: an edit of {edit['file']} does "
+                                 f"not apply")
+            path.write_text(text.replace(edit['old'], edit['new']))
+        built.append(dest)
+    return built
+
+
+def measure_training_cpu(grader, packages, progress=None):
+    """{accuracy test id: the largest CPU seconds any package's training took}.
+
+    The accuracy tests' own training request (the trusted loop, the default
+    config, the package's model and SGD), without a budget.
+    """
+    inputs = Inputs(grader.root)
+    data = GradingData(grader.root / 'calibration-cpu', grader.secret + b'/calibration/cpu')
+    train = data.train()
+    ctx = Context(grader.secret, 'calibration', train_pixels=data.pixels)
+    worst = {}
+    for test in grader.catalogue.tests:
+        if not isinstance(test, Accuracy):
+            continue
+        for package in packages:
+            request = Request('train', test.train_params(ctx), answer_bytes=16 * 2**20)
+            job = Job(inputs.add(f'cpu-{test.id}-{package.name}', request), Budget(3600, 7200),
+                      request.answer_bytes)
+            (trained,) = run_jobs(grader.reference, inputs.script, [job], package,
+                                  env={'PROBE_TRAIN_DIR': str(train)})
+            if trained.answer.error:
+                raise RuntimeError(f"{package} failed to train: {trained.answer.error}")
+            worst[test.id] = max(worst.get(test.id, 0.0), trained.cpu)
+            if progress:
+                progress(f"{package.name} trains {test.id} in {trained.cpu:.1f} s of CPU")
+    return worst
+
+
+def budgets_for(cpu, slow_cpu):
+    """{test id: cpu_seconds} from the references' CPU times and the slow styles'."""
+    budgets = {test: budget_for(seconds) for test, seconds in cpu.items()}
+    for test, seconds in slow_cpu.items():
+        budgets[test] = max(budgets.get(test, CPU_FLOOR), budget_for(seconds, SLOW_FACTOR))
+    return budgets
 
 
 def bands_for(accuracies, half_credit_gap=0.05):
@@ -210,15 +279,19 @@ def run(args):
         if course.is_dir():
             packages.append(course)
         cpu = measure_cpu(grader, packages, progress)
+        import tempfile
+        with tempfile.TemporaryDirectory() as folder:
+            slow_cpu = measure_training_cpu(grader, slow_style_packages(folder), progress)
         path = grader.catalogue.path
     bands = {test: (bands_for(accs), calibration_block(accs, seeds))
              for test, accs in accuracies.items()}
-    budgets = {test: budget_for(seconds) for test, seconds in cpu.items()}
+    budgets = budgets_for(cpu, slow_cpu)
     for test, (b, calibration) in bands.items():
         print(f"{test}: accuracies {calibration['accuracies']} -> full credit from "
               f"{b[0]['min_accuracy']}, half from {b[1]['min_accuracy']}")
     for test, seconds in budgets.items():
-        print(f"{test}: {cpu[test]:.2f} s of CPU at most -> budget {seconds:g} s")
+        slow = f", {slow_cpu[test]:.2f} s in the slowest correct style" if test in slow_cpu else ""
+        print(f"{test}: {cpu[test]:.2f} s of CPU at most{slow} -> budget {seconds:g} s")
     if args.write:
         write_rubric(path, bands, budgets)
         print(f"updated {path}")

@@ -14,11 +14,17 @@ label then 784 integers 0-255 per line). Lists and arrays are both accepted.
     kind: batching
     n: 53                        # examples (their labels are 0..n-1, paired with data rows)
     batch_size: 10
-    calls: [{shuffle: false, seed: null, as_list: false}]
+    calls: [{shuffle: false, seed: null, as_list: false, n: 50}]   # n: the first n only
+    sizes: true                  # whether batch sizes are judged here
 
-A call with shuffle and a seed must give the same order every time for that
-seed, and other seeds other orders. Seeds are never 0: the course's given
-code seeds with `if seed:`, so 0 draws a fresh order there, by design.
+Every call must return every example once, data and labels paired, in order
+without shuffle. A call with shuffle and a seed must give the same order
+every time for that seed, and other seeds other orders; a call with
+shuffle and seed None must shuffle too. Seeds are never 0: the course's
+given code seeds with `if seed:`, so 0 draws a fresh order there, by design.
+Batch sizes (every batch full but the last, no empty batch) are judged only
+where `sizes` is true, so a wrong batch size costs the test about sizes,
+not the tests about order and shuffling too.
 """
 import numpy as np
 
@@ -61,16 +67,42 @@ class Split(Kind):
             tolerance = 0.0 if key.endswith('label') else self.p['tolerance']
             problem = mismatch(key.replace('_rowsum', ' (pixel sums)'), arrays.get(key),
                                ref[0].arrays[key], tolerance)
+            if problem and key.endswith('rowsum'):
+                scale = _scale(arrays.get(key), ref[0].arrays[key], tolerance)
+                if scale is not None:
+                    name = key[:-len('_rowsum')]
+                    hint = " (divide by 255)" if abs(scale - 255) < 0.5 else ""
+                    return Verdict(0.0, f"{name}: the pixels are {scale:.4g} times their "
+                                        f"values in [0, 1]; scale them to [0, 1]{hint}")
             if problem:
                 return Verdict(0.0, problem + ": the split must keep the files' order, "
                                               "images and labels paired")
+        kinds = meta.get('label_kinds') if isinstance(meta.get('label_kinds'), dict) else {}
+        floats = [name for name in ('train_label', 'val_label') if kinds.get(name) == 'f']
+        if floats:
+            return Verdict(0.0, f"{' and '.join(floats)} hold floats (7.0, not 7): labels "
+                                f"must be integers, since they index the probabilities "
+                                f"(prob[range(N), y])")
         return Verdict(1.0, "the training/validation split is correct")
+
+
+def _scale(got, want, tolerance):
+    """The factor c != 1 with got = c * want (pixel sums), or None."""
+    if got is None or got.shape != want.shape or not np.all(np.isfinite(got)) or \
+            not want.any():
+        return None
+    scale = float(np.sum(got * want) / np.sum(want * want))
+    if abs(scale - 1) < 1e-3 or mismatch('', got, scale * want, tolerance) is not None:
+        return None
+    return scale
 
 
 def _call(value):
     return s.parse(value, {'shuffle': s.Param(s.boolean),
                            'seed': s.Param(lambda v: v if v is None else s.integer(1)(v), None),
-                           'as_list': s.Param(s.boolean, False)}, 'call')
+                           'as_list': s.Param(s.boolean, False),
+                           'n': s.Param(lambda v: v if v is None else s.integer(2)(v), None)},
+                   'call')
 
 
 class Batching(Kind):
@@ -81,7 +113,15 @@ class Batching(Kind):
         'n': s.Param(s.integer(2, 10000), doc="examples"),
         'batch_size': s.Param(s.integer(1), doc="the batch size asked for"),
         'calls': s.Param(s.listing(_call, 1), doc="the calls of generate_batched_data"),
+        'sizes': s.Param(s.boolean, True, "whether batch sizes are judged (else only the "
+                                          "examples, their pairing and order)"),
     }
+
+    def __init__(self, spec):
+        super().__init__(spec)
+        for call in self.p['calls']:
+            if call['n'] is not None and call['n'] > self.p['n']:
+                raise s.RubricError(f"{spec.id}: a call's n must be at most n")
 
     def needs(self):
         return (UTILS,)
@@ -95,10 +135,11 @@ class Batching(Kind):
 
     def check(self, got, ref, ctx):
         arrays = got[0].arrays
-        n, size = self.p['n'], self.p['batch_size']
-        expected = [size] * (n // size) + ([n % size] if n % size else [])
+        size = self.p['batch_size']
         orders = []
         for i, call in enumerate(self.p['calls']):
+            n = call['n'] or self.p['n']
+            expected = [size] * (n // size) + ([n % size] if n % size else [])
             sizes = arrays.get(f'sizes{i}')
             label_sizes = arrays.get(f'label_sizes{i}')
             if sizes is None or label_sizes is None or sizes.size > 10 * n + 10:
@@ -108,11 +149,13 @@ class Batching(Kind):
             if sizes != label_sizes:
                 return Verdict(0.0, f"data batches of sizes {_shown(sizes)} but label batches "
                                     f"of sizes {_shown(label_sizes)}")
-            if 0 in sizes:
+            if not self.p['sizes']:
+                pass  # the examples are judged below; their batch sizes by another test
+            elif 0 in sizes:
                 return Verdict(0.0, f"batch {sizes.index(0) + 1} of {len(sizes)} is empty: "
                                     f"{n} examples in batches of {size} make "
                                     f"{len(expected)} batches")
-            if sizes != expected:
+            elif sizes != expected:
                 return Verdict(0.0, f"{n} examples in batches of {size}: batch sizes "
                                     f"{_shown(sizes)}, expected {_shown(expected)} (every "
                                     f"batch full but the last, which keeps the rest)")
@@ -130,9 +173,11 @@ class Batching(Kind):
             orders.append((call, label))
         shuffled = [(c['seed'], o) for c, o in orders if c['shuffle']]
         for seed, order in shuffled:
-            if np.array_equal(order, np.arange(n)):
+            if np.array_equal(order, np.arange(len(order))):
                 return Verdict(0.0, f"shuffle=True with seed={seed} left the examples in order")
             for other_seed, other in shuffled:
+                if order.shape != other.shape or seed is None or other_seed is None:
+                    continue  # seed=None: a fresh order, compared with nothing
                 if other_seed == seed and not np.array_equal(order, other):
                     return Verdict(0.0, f"two calls with seed={seed} gave different orders: "
                                         f"the same seed must give the same order")

@@ -80,6 +80,37 @@ def make_inputs(recipe, rng):
     return {'prob': prob, 'y': y}
 
 
+def _hint(method, got, want, inputs, tolerance):
+    """The likely cause of a wrong result, for the feedback (or None)."""
+    if got is None or not np.all(np.isfinite(got)):
+        return None
+    if got.shape != want.shape:
+        return None
+
+    def near(value):
+        return mismatch('', got, np.asarray(value, dtype=np.float64), max(tolerance, 1e-9)) is None
+
+    x = inputs.get('x')
+    if method in ('compute_accuracy', 'cross_entropy_loss'):
+        n = len(inputs['y'])
+        what = "the number of correct predictions" if method == 'compute_accuracy' else \
+            "the sum of the losses"
+        if near(want * n):
+            return f"it returns {what} over the batch, not the mean (divide by N)"
+        if near(want * 100):
+            return "it returns a percentage; return a fraction"
+    if method in ('ReLU', 'ReLU_dev') and x is not None:
+        if near(np.where(x == 0, got, want)):
+            return "it is wrong only where X == 0 (X > 0, not X >= 0)"
+    if method == 'sigmoid_dev' and x is not None and near(x * (1 - x)):
+        return ("it computes x * (1 - x): sigmoid_dev receives the sigmoid's input x, so "
+                "take s = sigmoid(x) first")
+    if method == 'softmax' and got.ndim == 2 and np.allclose(got.sum(axis=0), 1) and \
+            not np.allclose(got.sum(axis=1), 1):
+        return "its columns sum to 1, not its rows: normalise each row (axis=1)"
+    return None
+
+
 class Function(Kind):
     """A method of _baseNetwork compared with the reference's on hidden inputs."""
     name = 'function'
@@ -126,6 +157,11 @@ class Function(Kind):
             names = ', '.join(f"{h}()" for h in self.p['helpers'])
             return Verdict(1.0, f"{method}() is correct with a correct {names} in place of "
                                 f"yours (see that test)")
+        if problem and got[0].error is None:
+            hint = _hint(method, got[0].arrays.get('out'), ref[0].arrays['out'],
+                         self.requests(ctx)[0].arrays, self.p['tolerance'])
+            if hint:
+                problem += f": {hint}"
         message = problem or f"{method}() is correct"
         warned = got[0].meta.get('warnings')
         if not problem and self.p['warnings_note'] and isinstance(warned, list) and warned:

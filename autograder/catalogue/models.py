@@ -3,7 +3,7 @@
     kind: model
     model: TwoLayerNet
     check: gradients                # loss | gradients | large_logits
-    sizes: {n: [7, 15], d: [9, 20], c: [3, 8], h: [4, 10]}
+    sizes: {n: [11, 16], d: [17, 24], c: [10, 10], h: [4, 9]}
     input_scale: 1.0
     weight_scales: {W1: 0.6, b1: 0.6, W2: 0.6, b2: 0.6}
     tolerance: 1.0e-6               # relative error (the loss for 'loss', else gradients)
@@ -29,16 +29,33 @@ One defect costs one test:
   `gradients_test`, only checks that it stays finite.
 - a gradient of shape (1, H) for a bias of shape (H,) is accepted, with a
   note: the two differ only by a length-1 axis.
+- a model that raises with the hidden sizes is judged at MNIST's (D = 784,
+  C = 10, H = 128), with a note: np.zeros((784, 10)) is right code here.
+- 'loss' judges forward(mode='valid') when forward(mode='train') raises
+  (a backward pass that crashes costs the gradient tests, not the loss test).
 """
 import numpy as np
 
+from ..untrusted import printable, scrub_message
 from . import schema as s
 from .functions import METHODS
 from .kind import BASE, MODEL_FILES, Kind, close, mismatch, squeezed
 from .types import Request, Verdict
 
 WEIGHTS = {'SoftmaxRegression': ('W1',), 'TwoLayerNet': ('W1', 'b1', 'W2', 'b2')}
+# The assignment's own sizes: a model test that raises with the hidden ones is
+# run again with these (code may spell them as numbers).
+MNIST_SIZES = {'d': 784, 'c': 10, 'h': 128}
 SIZE = s.mapping({k: s.Param(s.span(s.integer(1, 64))) for k in ('n', 'd', 'c', 'h')})
+
+
+def _error_line(error):
+    """An exception the backward pass raised, as feedback (message scrubbed, capped)."""
+    kind = printable(str(error.get('type') or 'Exception'), limit=60, newlines=False)
+    text = f"{kind}: {scrub_message(str(error.get('message') or ''))}"
+    where = error.get('where') if isinstance(error.get('where'), list) else []
+    frames = [printable(w, limit=120, newlines=False) for w in where[-1:] if isinstance(w, str)]
+    return text + (f" (at {frames[0]})" if frames else '')
 
 
 def _optional_number(value):
@@ -93,23 +110,30 @@ class Model(Kind):
             ((self.p['gradients_test'],) if self.p['gradients_test'] else ())
 
     # -- requests ----------------------------------------------------------------
-    def _inputs(self, ctx):
-        rng = ctx.rng(self.id)
+    def _inputs(self, ctx, mnist=False):
+        """(params, arrays) of the hidden request; with mnist, of the one at MNIST's sizes."""
+        rng = ctx.rng(self.id, 'mnist' if mnist else '')
         sizes = {k: int(rng.integers(lo, hi + 1)) for k, (lo, hi) in self.p['sizes'].items()}
+        input_scale = self.p['input_scale']
+        if mnist:
+            # Pre-activations of about the same size as with the hidden D.
+            input_scale *= float(np.sqrt(np.mean(self.p['sizes']['d']) / MNIST_SIZES['d']))
+            sizes.update(MNIST_SIZES)
         n, d, c, h = sizes['n'], sizes['d'], sizes['c'], sizes['h']
         params = {'model': self.p['model'], 'input_size': d, 'num_classes': c, 'calls': 2,
-                  'shift_softmax': self.p['check'] == 'large_logits'}
+                  'shift_softmax': self.p['check'] == 'large_logits',
+                  'loss_fallback': self.p['check'] == 'loss'}
         shapes = {'W1': (d, c)} if self.p['model'] == 'SoftmaxRegression' else \
             {'W1': (d, h), 'b1': (h,), 'W2': (h, c), 'b2': (c,)}
         if self.p['model'] == 'TwoLayerNet':
             params['hidden_size'] = h
         arrays = {}
         for k in (1, 2):
-            arrays[f'X{k}'] = rng.normal(scale=self.p['input_scale'], size=(n, d))
+            arrays[f'X{k}'] = rng.normal(scale=input_scale, size=(n, d))
             arrays[f'y{k}'] = rng.integers(0, c, size=n)
         for name, shape in shapes.items():
             arrays['w:' + name] = rng.normal(scale=self.p['weight_scales'][name], size=shape)
-        if self.p['check'] == 'gradients' and self.p['numeric_eps']:
+        if self.p['check'] == 'gradients' and self.p['numeric_eps'] and not mnist:
             params['numeric_eps'] = self.p['numeric_eps']
         return params, arrays
 
@@ -117,19 +141,40 @@ class Model(Kind):
         return sorted(h for h, test in self.p['helper_tests'].items() if ctx.failed(test))
 
     def requests(self, ctx):
+        """The hidden request, again with trusted helpers if some failed, and last the
+        request at MNIST's sizes."""
         params, arrays = self._inputs(ctx)
         out = [Request('model', dict(params, helpers=[]), arrays)]
         helpers = self.failed_helpers(ctx)
         if helpers:
             out.append(Request('model', dict(params, helpers=helpers), arrays))
+        params, arrays = self._inputs(ctx, mnist=True)
+        # Two 784 x 128 float64 gradients of W1, and the rest.
+        out.append(Request('model', dict(params, helpers=[]), arrays, answer_bytes=4 * 2**20))
         return out
 
     def reference_requests(self, ctx, got=None):
-        return self.requests(ctx)[:1]
+        requests = self.requests(ctx)
+        return [requests[0], requests[-1]]
 
     # -- verdicts ------------------------------------------------------------------
     def check(self, got, ref, ctx):
-        ref = ref[0]
+        got, at_mnist = got[:-1], got[-1]
+        verdict = self._check_hidden(got, ref[0], ctx)
+        if verdict.fraction < 1 and got[0].error is not None and at_mnist.error is None:
+            # Code written for MNIST's sizes (np.zeros((784, 10)), 128 hidden units)
+            # raised with the hidden ones: right code for this assignment.
+            mnist = self._judge(at_mnist, ref[-1], ctx, mnist=True)
+            if mnist.fraction > verdict.fraction:
+                sizes = ', '.join(f"{k.upper()} = {v}" for k, v in MNIST_SIZES.items())
+                return Verdict(mnist.fraction,
+                               f"with MNIST's sizes ({sizes}): {mnist.message} "
+                               f"(note: with other sizes forward() raised {got[0].error}; "
+                               f"use self.input_size, self.num_classes and self.hidden_size "
+                               f"rather than fixed numbers)", mnist.facts)
+        return verdict
+
+    def _check_hidden(self, got, ref, ctx):
         judged = [self._judge(answer, ref, ctx) for answer in got if answer.error is None]
         if not judged:
             return Verdict(0.0, got[0].error)
@@ -143,10 +188,10 @@ class Model(Kind):
                 f"tests: ")
         return Verdict(best.fraction, note + best.message, dict(best.facts, helpers=helpers))
 
-    def _judge(self, answer, ref, ctx):
+    def _judge(self, answer, ref, ctx, mnist=False):
         if self.p['check'] == 'loss':
             return self._loss(answer.arrays, ref.arrays, answer.meta)
-        return self._gradients(answer, ref, ctx)
+        return self._gradients(answer, ref, ctx, mnist)
 
     def _loss(self, got, ref, meta):
         problems = []
@@ -157,6 +202,10 @@ class Model(Kind):
                                      self.p['accuracy_tolerance']))
         problems = list(dict.fromkeys(p for p in problems if p))
         message = '; '.join(problems) or "loss and accuracy are correct"
+        if isinstance(meta.get('train_error'), dict):
+            raised = _error_line(meta['train_error'])
+            message += (f" (judged with mode='valid': forward(mode='train') raised {raised}; "
+                        f"the gradient tests judge that)")
         changed = meta.get('valid_changed')
         if isinstance(changed, list) and changed:
             names = ', '.join(f"gradients['{str(n)[:32]}']" for n in changed[:4])
@@ -164,7 +213,7 @@ class Model(Kind):
                         f"mode='train' needs the backward pass, so evaluation could skip it)")
         return Verdict(0.0 if problems else 1.0, message)
 
-    def _gradients(self, answer, ref, ctx):
+    def _gradients(self, answer, ref, ctx, mnist=False):
         got, ref_arrays = answer.arrays, ref.arrays
         names = WEIGHTS[self.p['model']]
         tol = self.p['tolerance']
@@ -173,7 +222,7 @@ class Model(Kind):
             earlier = ctx.verdicts.get(self.p['gradients_test'])
             already = set(earlier.facts.get('failed', ())) if earlier else set()
         lines, failed, notes = [], [], []
-        n = self._inputs(ctx)[1]['X1'].shape[0]
+        n = self._inputs(ctx, mnist)[1]['X1'].shape[0]
         for name in names:
             want1, want2 = ref_arrays[f'g1:{name}'], ref_arrays[f'g2:{name}']
             raw1, raw2 = got.get(f'g1:{name}'), got.get(f'g2:{name}')

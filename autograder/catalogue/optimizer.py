@@ -12,12 +12,18 @@ compared (a) without regularization (reg = 0: every parameter moves by
 optimizer's own apply_regularization implies. A wrong apply_regularization
 costs only the regularization test.
 """
+import numpy as np
 
 from . import schema as s
 from .kind import OPTIMIZER, Kind, close, mismatch
 from .types import Request, Verdict
 
 SHAPES = {'W1': (7, 5), 'b1': (5,), 'W2': (5, 3), 'b2': (3,)}
+
+
+def _factor(step, g):
+    """The c with step ~ c * g (least squares)."""
+    return float(np.sum(step * g) / max(np.sum(g * g), 1e-300))
 
 
 class Optimizer(Kind):
@@ -87,6 +93,10 @@ class Optimizer(Kind):
                                 f"model.weights, biases too")
             elif close(plain, w + lr * g, tol):
                 problems.append(f"{name} moved along its gradient, not against it")
+            elif plain is not None and plain.shape == w.shape and \
+                    close(plain, w - _factor(w - plain, g) * g, tol):
+                problems.append(f"{name} moved by {_factor(w - plain, g) / lr:.3g} * "
+                                f"learning_rate * its gradient, not learning_rate * gradient")
             else:
                 problems.append(mismatch(f"{name} after a step without regularization",
                                          plain, ref['plain:' + name], tol))

@@ -17,6 +17,7 @@ test 'not graded' (cause 'infrastructure'), never 0.
 import threading
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..catalogue import judge_order
 from ..catalogue.types import Verdict
@@ -92,6 +93,11 @@ class Judge:
                        Mount(str(public / 'csv'), f'{WORK}/data'),
                        Mount(str(public / 'csv' / 'mnist_train.csv'), f'{WORK}/mnist_train.csv'),
                        Mount(str(public / 'csv' / 'mnist_test.csv'), f'{WORK}/mnist_test.csv')]
+            if (Path(package) / 'data').is_dir():
+                # The course's data/ folder sits in the package folder: code that
+                # finds it from its own file (os.path.dirname(__file__)) sees it too.
+                mounts.append(Mount(str(public / 'csv'),
+                                    f"{Mount(str(package)).path_inside()}/data"))
             env.update(MNIST_DIR=str(public / 'mnist'), PROBE_MPL_CACHE=str(public / 'matplotlib'))
         if 'train' in needed:
             train = self.data.train()

@@ -2,6 +2,7 @@
 
     <root>/            0o711, private to the judge (the sandbox may pass, not list)
       pkg/             the pristine student scaffold with the submission laid over it
+        data/          empty: the MNIST CSV files are mounted here (the course's layout)
       inputs/          probes.py and one request (.json + .npz) per probe run
 
 Everything is written by the judge and read-only to the sandbox; nothing a
@@ -43,6 +44,9 @@ def build_package(submission, root, scaffold=None):
             _write(pkg / rel, (scaffold / rel).read_bytes())
     for rel, data in submission.files.items():
         _write(pkg / rel, data)
+    # Where the course's layout keeps its CSV files (./data inside the package
+    # folder); the judge mounts them there, empty otherwise.
+    (pkg / 'data').mkdir(exist_ok=True)
     for folder in [pkg, *(p for p in pkg.rglob('*') if p.is_dir())]:
         os.chmod(folder, 0o755)
     return pkg

@@ -11,7 +11,8 @@
    exactly once), byte-compiles it, and runs the same behavioural probes on it
    as on correct/: a variant marked `equivalent: true` must agree with
    correct/ on every probe, one marked `equivalent: false` must differ on at
-   least one (which probes differ is printed with -v).
+   least one (which probes differ is printed with -v). A variant with
+   `sizes: mnist` is probed, and compared with correct/, at MNIST's sizes.
 
 Nothing here touches MNIST: every probe runs on small random or synthetic data,
 one short subprocess per variant with one BLAS thread.
@@ -128,6 +129,7 @@ def load_bugs():
     for b in bugs:
         for key in ('kind', 'equivalent', 'behaviour', 'edits'):
             assert key in b, '%s: missing %s' % (b['id'], key)
+        assert b.get('sizes', 'mnist') == 'mnist', '%s: sizes is mnist or absent' % b['id']
         assert isinstance(b['equivalent'], bool), b['id']
         assert b['edits'], b['id']
         for e in b['edits']:
@@ -180,21 +182,26 @@ from models import SoftmaxRegression, TwoLayerNet
 from optimizer import SGD
 import utils
 
-D, H, C, N = 12, 7, 5, 9
+# C is MNIST's 10 classes (code may write np.eye(10)); weights are set in
+# place, as the course's in-place SGD changes them (a model may keep its own
+# references to its weight arrays).
+# A variant with `sizes: mnist` (code that writes MNIST's sizes out) is probed,
+# like a second run of correct/, at D = 784 and H = 128.
+D, H, C, N = (784, 128, 10, 9) if os.environ.get('PROBE_MNIST_SIZES') else (12, 7, 10, 9)
 
 def small_softmax(seed=0):
     rng = np.random.RandomState(seed)
     m = SoftmaxRegression(input_size=D, num_classes=C)
-    m.weights['W1'] = 0.5 * rng.randn(D, C)
+    m.weights['W1'][...] = 0.5 * rng.randn(D, C)
     return m
 
 def small_twolayer(seed=0):
     rng = np.random.RandomState(seed + 1)
     m = TwoLayerNet(input_size=D, num_classes=C, hidden_size=H)
-    m.weights['W1'] = 0.5 * rng.randn(D, H)
-    m.weights['b1'] = 0.5 * rng.randn(H)
-    m.weights['W2'] = 0.5 * rng.randn(H, C)
-    m.weights['b2'] = 0.5 * rng.randn(C)
+    m.weights['W1'][...] = 0.5 * rng.randn(D, H)
+    m.weights['b1'][...] = 0.5 * rng.randn(H)
+    m.weights['W2'][...] = 0.5 * rng.randn(H, C)
+    m.weights['b2'][...] = 0.5 * rng.randn(C)
     return m
 
 def batch(seed, n=N):
@@ -255,6 +262,14 @@ for bs, shuffle, seed in ((10, True, 7), (10, False, None), (25, True, 3), (103,
         return np.concatenate([[len(bd), paired], sizes, flat_d.ravel(), flat_l])
     record('batches.bs%d.shuffle%s.seed%s' % (bs, shuffle, seed), batches)
 
+# P4b: shuffling without a seed (main.py's call): only the pairing is stable
+def unseeded():
+    bd, bl = utils.generate_batched_data(data, label, batch_size=10, shuffle=True, seed=None)
+    flat_d = np.concatenate([np.asarray(b).reshape(-1, 2) for b in bd])
+    flat_l = np.concatenate([np.asarray(b).ravel() for b in bl])
+    return [float(len(flat_d) == len(flat_l) and np.all(flat_d[:, 0] % 10 == flat_l))]
+record('batches.unseeded.paired', unseeded)
+
 # P5: utils.train / utils.evaluate on a small two-layer net
 def train_eval():
     rng = np.random.RandomState(7)
@@ -266,6 +281,20 @@ def train_eval():
     second = utils.evaluate(bd, bl, m, debug=False)
     return np.ravel([first, second])
 record('train_evaluate', train_eval)
+
+# P6: load_mnist_trainval on a small ./data/mnist_train.csv: pixel sums,
+# labels and whether they are integers
+def loading():
+    os.makedirs('data', exist_ok=True)
+    rng = np.random.RandomState(9)
+    with open('data/mnist_train.csv', 'w') as f:
+        for i in range(20):
+            f.write(','.join(map(str, [i % 10] + rng.randint(0, 256, size=784).tolist())) + '\n')
+    tr, trl, va, val = utils.load_mnist_trainval()
+    ints = float(all(isinstance(v, (int, np.integer)) for v in list(trl) + list(val)))
+    return np.concatenate([[len(tr), len(va), ints], np.asarray(tr, dtype=np.float64).sum(axis=1),
+                           np.asarray(va, dtype=np.float64).sum(axis=1), trl, val])
+record('load_mnist_trainval', loading)
 
 # ------------------------------------------------------------------------
 # selfcheck: assertions that prove correct/ right (only run on correct/)
@@ -322,7 +351,7 @@ if selfcheck:
     for tag, make in MODELS.items():
         m, opt = make(), SGD(learning_rate=0.5, reg=1e-4)
         start = m.forward(Xl, yl, mode='valid')[0]
-        for _ in range(60):
+        for _ in range(300):
             m.forward(Xl, yl)
             opt.update(m)
         end = m.forward(Xl, yl, mode='valid')[0]
@@ -443,10 +472,13 @@ with open(out_path, 'w') as f:
 '''
 
 
-def run_probe(pkg, probe_file, selfcheck):
-    out = pkg.parent / (pkg.name + '.json')
+def run_probe(pkg, probe_file, selfcheck, mnist_sizes=False):
+    out = pkg.parent / (pkg.name + ('.mnist' if mnist_sizes else '') + '.json')
     env = dict(os.environ, MPLBACKEND='Agg', PYTHONDONTWRITEBYTECODE='1',
                OMP_NUM_THREADS='1', OPENBLAS_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    env.pop('PROBE_MNIST_SIZES', None)
+    if mnist_sizes:
+        env['PROBE_MNIST_SIZES'] = '1'
     proc = subprocess.run([sys.executable, str(probe_file), str(out),
                            'selfcheck' if selfcheck else 'probe'],
                           cwd=str(pkg), env=env, stdout=subprocess.PIPE,
@@ -482,6 +514,7 @@ def main(argv):
 
         build(tmp / 'correct')
         ref = run_probe(tmp / 'correct', probe, selfcheck=True)
+        refs = {}
         print('correct: %d checks passed, %d probes recorded' % (len(ref['checks']), len(ref['results'])))
         if verbose:
             for name in ref['checks']:
@@ -495,8 +528,11 @@ def main(argv):
                 failures.append('%s: %s' % (bug['id'], exc))
                 print('FAIL  %s: edit does not apply' % bug['id'])
                 continue
-            got = run_probe(dest, probe, selfcheck=False)
-            diff = differences(ref, got)
+            mnist = bug.get('sizes') == 'mnist'
+            if mnist and 'mnist' not in refs:
+                refs['mnist'] = run_probe(tmp / 'correct', probe, selfcheck=False, mnist_sizes=True)
+            got = run_probe(dest, probe, selfcheck=False, mnist_sizes=mnist)
+            diff = differences(refs['mnist'] if mnist else ref, got)
             ok = (not diff) if bug['equivalent'] else bool(diff)
             verdict = 'equivalent' if not diff else 'differs'
             print('%s  %-34s %d edit(s) applied; %s%s' % (
