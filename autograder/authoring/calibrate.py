@@ -150,7 +150,7 @@ def measure_training_cpu(grader, packages, progress=None):
     inputs = Inputs(grader.root)
     data = GradingData(grader.root / 'calibration-cpu', grader.secret + b'/calibration/cpu')
     train = data.train()
-    ctx = Context(grader.secret, 'calibration', train_pixels=data.pixels)
+    ctx = Context(grader.secret, 'calibration', train_rotation=data.rotation)
     worst = {}
     for test in grader.catalogue.tests:
         if not isinstance(test, Accuracy):
