@@ -382,3 +382,22 @@ def test_missing_protections_fall_back_and_are_reported(tmp_path):
     assert 'in force: unprivileged user' in protections
     assert 'in force: private filesystem view' in protections
     assert 'in force: seccomp filter' in protections
+
+
+def test_the_time_limit_stops_student_code_and_still_writes_results(tmp_path):
+    # Training that never ends at the batch size of the accuracy tests (the unit
+    # tests use other sizes): its CPU budget is minutes, more than Gradescope's
+    # timeout leaves at half a CPU; the grading's time limit ends it first.
+    spin = "if len(X) == 64:\n    while True:\n        pass"
+    folder = make_submission(tmp_path / 'pkg', attacks={
+        'models/two_layer_nn.py': [('forward', spin)]})
+    out = tmp_path / 'out'
+    result = grade_cli(folder, out, '--only', 'accuracy.two_layer', '--only', 'softmax.*',
+                       '--time-limit', '25', '-q')
+    assert result.returncode == 0, result.stderr
+    document = load_results(out)
+    assert scores(document)['accuracy.two_layer'] == 0.0
+    assert "the grading's time limit ran out" in output_of(document, 'accuracy.two_layer')
+    # Tests decided before the limit keep their points.
+    assert scores(document)['softmax.values'] > 0 and scores(document)['softmax.stability'] > 0
+    assert grade_cli(folder, tmp_path / 'out2', '--time-limit', '0').returncode == 2

@@ -29,6 +29,11 @@ from .archive import write_zip
 DEFAULT_MEMORY = '512M'
 MIN_MEMORY_MIB = 448
 RESERVE_MIB = 256
+# Gradescope's default timeout is 10 minutes for the whole run_autograder; the
+# grading stops student code at 8, leaving two for Python's start, the
+# grader's and writing the results. A submission that spends every test's CPU
+# budget would otherwise be killed by Gradescope with no results.json at all.
+DEFAULT_TIME_LIMIT = 480
 
 SETUP = r'''#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
@@ -133,7 +138,7 @@ export AUTOGRADER_KIT=$ROOT/source
 mkdir -p "$ROOT/results"
 # The table goes to stdout: Gradescope shows it to instructors, never to students.
 "$ROOT/venv/bin/python" -m autograder grade "$ROOT/submission" \
-  --out "$ROOT/results" --memory __MEMORY__
+  --out "$ROOT/results" --memory __MEMORY__ --time-limit __TIME_LIMIT__
 status=$?
 if [ ! -s "$ROOT/results/results.json" ]; then
   # The grader could not even start: still leave valid JSON for Gradescope.
@@ -171,15 +176,17 @@ def _members(with_data):
                 yield f'mnist/{name}', source.read_bytes(), False
 
 
-def build_bundle(out_zip, with_data=False, memory=DEFAULT_MEMORY):
+def build_bundle(out_zip, with_data=False, memory=DEFAULT_MEMORY, time_limit=DEFAULT_TIME_LIMIT):
     """Write the Gradescope autograder zip; return (path, number of files).
 
     memory is the per-run limit (e.g. '512M'); setup.sh checks at build time
-    that the container has that much and RESERVE_MIB more.
+    that the container has that much and RESERVE_MIB more. time_limit is the
+    grading's wall-clock limit in seconds (run_autograder's --time-limit).
     """
     setup = SETUP.replace('__MEMORY__', memory).replace('__RESERVE__', str(RESERVE_MIB)) \
         .replace('__MIN_MEMORY__', str(MIN_MEMORY_MIB))
     files = [('setup.sh', setup.encode(), True),
-             ('run_autograder', RUN.replace('__MEMORY__', memory).encode(), True),
+             ('run_autograder', RUN.replace('__MEMORY__', memory)
+              .replace('__TIME_LIMIT__', f'{time_limit:g}').encode(), True),
              *_members(with_data)]
     return write_zip(out_zip, files), len(files)

@@ -49,12 +49,17 @@ class Grader:
         slot: the worker's number (where the sandbox's uid search starts).
         workroot: where the private working folders go (default: a new temp folder).
         limits: sandbox.Limits for every run.
+        time_limit: wall-clock seconds one grading may take from its start
+            (e.g. under Gradescope's timeout), or None. Student code still
+            running then is stopped and the tests it had not finished fail
+            with that reason, so results.json is always written in time.
 
     Use it as a context manager (or call close()): that removes its folders
     and releases its sandbox uid.
     """
 
-    def __init__(self, rubric_path=None, only=None, slot=0, workroot=None, limits=None):
+    def __init__(self, rubric_path=None, only=None, slot=0, workroot=None, limits=None,
+                 time_limit=None):
         self.catalogue = load_catalogue(rubric_path)
         self.tests = select(self.catalogue, only)
         self._own_root = workroot is None
@@ -65,6 +70,7 @@ class Grader:
         self.root.mkdir(parents=True, exist_ok=True)
         os.chmod(self.root, 0o711)
         self.limits = limits or Limits()
+        self.time_limit = time_limit
         self.secret = load_secret()
         self.data = GradingData(self.root, self.secret)
         self.allowlist = intake.Allowlist.read(paths.student_dir() / paths.SUBMISSION_FILES)
@@ -139,8 +145,10 @@ class Grader:
             package = build_package(submission, work)
             inputs = Inputs(work)
             ctx = Context(self.secret, submission.digest, train_rotation=self.data.rotation)
+            deadline = start + self.time_limit if self.time_limit else None
             judge = Judge(self.sandbox, self.reference, inputs, self.data, ctx,
-                          paths.solutions_dir(), {'MNIST_DIR': str(paths.data_dir())})
+                          paths.solutions_dir(), {'MNIST_DIR': str(paths.data_dir())},
+                          deadline=deadline)
             stages['workspace'] = time.monotonic() - mark
             tests = self.tests if not only else [t for t in select(self.catalogue, only)
                                                  if t in self.tests]

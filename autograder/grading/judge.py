@@ -73,11 +73,15 @@ class Judge:
         ctx: the catalogue Context (secret, digest, verdicts so far).
         reference_package: the reference solution's folder.
         reference_env: environment of reference runs (where the kit's MNIST is).
+        deadline: time.monotonic() value after which no student code runs
+            (the grading's time limit); the tests not finished by then fail
+            with that reason. None: no limit. The reference is never cut short.
     """
 
     def __init__(self, sandbox, reference, inputs, data, ctx, reference_package,
-                 reference_env=None):
+                 reference_env=None, deadline=None):
         self.sandbox, self.reference, self.inputs, self.data = sandbox, reference, inputs, data
+        self.deadline = deadline
         self.ctx = ctx
         self.reference_package = reference_package
         self.reference_env = dict(reference_env or {})
@@ -143,7 +147,8 @@ class Judge:
         mounts, env = self._mounts_and_env(tests, package)
         jobs = [j for _, js in student_plan for j in js]
         try:
-            outcomes = run_jobs(self.sandbox, self.inputs.script, jobs, package, mounts, env)
+            outcomes = run_jobs(self.sandbox, self.inputs.script, jobs, package, mounts, env,
+                                deadline=self.deadline)
         finally:
             thread.join()
         got, k = {}, 0

@@ -14,6 +14,9 @@ reported with cause 'infrastructure': never a score for the student.
   after a pause, then 'infrastructure'.
 - Two requests in a row that hang ('idle') fail the rest of the session at
   once: a submission that sleeps at import must not cost an hour.
+- A deadline (the grading's time limit, e.g. Gradescope's timeout) stops the
+  run that holds it and fails every request not answered by then, so the
+  judge still writes its results in time.
 """
 import os
 import site
@@ -26,6 +29,8 @@ from .sandbox import Budget, SandboxError
 from ..catalogue.types import Answer
 
 MAX_RETRIES = 2
+TIME_UP = ("not run to the end: the grading's time limit ran out (the submission's code "
+           "used it on this test or the ones before; see the slowest tests)")
 STARVED = 0.5  # of the time off the CPU, this share spent waiting for one means overloaded
 
 
@@ -75,6 +80,8 @@ def _failure(result, job):
                                 f"waited {last.wait:.0f} s for a CPU and computed "
                                 f"{last.cpu:.0f} s)", cause='infrastructure'), True
         return Answer(error=f"the test run {failure}"), True
+    if result.limit == 'deadline':
+        return Answer(error=TIME_UP), False
     if result.limit == 'cpu':
         return Answer(error=f"the test run {failure}: its budget is {job.budget.cpu:g} s of "
                             f"CPU time, several times what the reference needs"), False
@@ -90,8 +97,10 @@ def _failure(result, job):
 BETWEEN = Budget(cpu=20.0, wall=120.0, idle=60.0)
 
 
-def run_jobs(sandbox, script, jobs, package, mounts=(), env=None):
+def run_jobs(sandbox, script, jobs, package, mounts=(), env=None, deadline=None):
     """Outcomes of jobs (list of Job), in order; never raises.
+
+    deadline: time.monotonic() value after which nothing more runs (None: none).
 
     The probe writes an empty frame as each request starts and its answer
     when it ends, so when a run ends early the judge knows which request was
@@ -102,11 +111,16 @@ def run_jobs(sandbox, script, jobs, package, mounts=(), env=None):
     outcomes = [None] * len(jobs)
     done, retries, idle_in_a_row, unblamed = 0, {}, 0, 0
     while done < len(jobs):
+        if deadline is not None and time.monotonic() >= deadline:
+            for k in range(done, len(jobs)):
+                outcomes[k] = Outcome(Answer(error=TIME_UP))
+            break
         todo = jobs[done:]
         argv, child_env = probe_command(script, [j.path for j in todo], package, env)
         budgets = [b for j in todo for b in (BETWEEN, j.budget)]
         try:
-            result = sandbox.run(argv, mounts=mounts, env=child_env, budgets=budgets)
+            result = sandbox.run(argv, mounts=mounts, env=child_env, budgets=budgets,
+                                 deadline=deadline)
         except SandboxError as err:
             retries[done] = retries.get(done, 0) + 1
             if retries[done] <= MAX_RETRIES:

@@ -157,7 +157,7 @@ class RunResult:
         limit: why the judge ended it: 'cpu' or 'wall' (a frame's budget),
             'idle' (neither computing nor waiting for a CPU for IDLE_SECONDS),
             'memory' (the cgroup's limit), 'output' (payload over its cap),
-            or None.
+            'deadline' (the run's deadline, see run()), or None.
         output: the first Limits.output_bytes of stdout and stderr.
         frames: the complete answers, in order.
         usage: Usage of each complete frame, then of the frame in progress
@@ -181,6 +181,8 @@ class RunResult:
             return f"used more than its budget of CPU time ({last.cpu:.1f} s)"
         if self.limit == 'wall':
             return f"ran out of time ({last.wall:.0f} s, {last.cpu:.1f} s of CPU)"
+        if self.limit == 'deadline':
+            return "was stopped: the grading's time limit ran out"
         if self.limit == 'idle':
             return (f"waited {last.wall:.0f} s without computing (a sleep, input(), a lock, "
                     f"a pipe?)")
@@ -362,7 +364,8 @@ class Sandbox:
                                     f"(chmod o-rwx: {', '.join(str(p) for p in closed)})")
 
     # -- one run ---------------------------------------------------------------
-    def run(self, argv, mounts=(), env=None, budgets=(Budget(60, 120),), cwd=None):
+    def run(self, argv, mounts=(), env=None, budgets=(Budget(60, 120),), cwd=None,
+            deadline=None):
         """Run argv isolated; paths in argv and env under a mount are translated.
 
         Args:
@@ -374,6 +377,8 @@ class Sandbox:
                 The run stops at the first answer over budget.
             cwd: the command's folder: a mount's path inside, the same path as on
                 the host (default: a fresh private working folder).
+            deadline: time.monotonic() value at which the run is stopped whatever
+                its budgets (limit 'deadline'; None: no such limit).
 
         Returns:
             RunResult.
@@ -384,7 +389,8 @@ class Sandbox:
         """
         steps = [s for s in self.detect().done if s in ALL_STEPS] if not self.trusted else []
         result, report = self._launch(argv, dict(env or {}), list(budgets), steps,
-                                      required=True, mounts=mounts, cwd=cwd)
+                                      required=True, mounts=mounts, cwd=cwd,
+                                      deadline=deadline)
         if report is None and not self.trusted and result.exit_code == 125:
             raise SandboxError("a sandbox step that worked before failed: "
                                + result.output.decode(errors='replace').strip()[-500:])
@@ -408,7 +414,8 @@ class Sandbox:
                 links.append((inside[len(WORK) + 1:], str(mount.host)))
         return binds, translate, links
 
-    def _launch(self, argv, env, budgets, steps, required, mounts=(), cwd=None):
+    def _launch(self, argv, env, budgets, steps, required, mounts=(), cwd=None,
+                deadline=None):
         self._runs += 1
         run_dir = Path(tempfile.mkdtemp(prefix=f'run{self._runs}-', dir=self.workdir))
         os.chmod(run_dir, 0o711)  # the sandbox user passes through to work/
@@ -492,7 +499,8 @@ class Sandbox:
         os.close(status_w)
         result = RunResult()
         try:
-            report = self._collect(process, payload_r, status_r, start, budgets, result, group)
+            report = self._collect(process, payload_r, status_r, start, budgets, result, group,
+                                   deadline)
         finally:
             self._kill_everything(process)
             if self.uid is not None:
@@ -513,7 +521,8 @@ class Sandbox:
         mine = len(uids.processes_of(os.getuid()))
         return mine + self.limits.processes
 
-    def _collect(self, process, payload_r, status_r, start, budgets, result, group):
+    def _collect(self, process, payload_r, status_r, start, budgets, result, group,
+                 deadline=None):
         """Read output, payload and status until the command ends or a budget runs out.
 
         Each complete frame starts the clock of the next one. CPU time comes
@@ -556,6 +565,9 @@ class Sandbox:
                 if now - frame_start > budget.wall:
                     tree.sample()
                     result.limit = 'wall'
+                    break
+                if deadline is not None and now >= deadline:
+                    result.limit = 'deadline'
                     break
                 elapsed = now - frame_start
                 if budget.idle is not None and elapsed > budget.idle and \
