@@ -393,7 +393,7 @@ def test_the_time_limit_stops_student_code_and_still_writes_results(tmp_path):
         'models/two_layer_nn.py': [('forward', spin)]})
     out = tmp_path / 'out'
     result = grade_cli(folder, out, '--only', 'accuracy.two_layer', '--only', 'softmax.*',
-                       '--time-limit', '25', '-q')
+                       '--time-limit', '40', '-q')
     assert result.returncode == 0, result.stderr
     document = load_results(out)
     assert scores(document)['accuracy.two_layer'] == 0.0
