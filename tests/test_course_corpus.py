@@ -29,8 +29,7 @@ EXPECTED = {
     'bias_regularized': {'regularization': 'biases are never regularized'},
     'bias_not_updated': {'sgd.step': 'was not updated'},
     'bias_added_to_weights': {'two_layer.loss': 'relative error',
-                              'two_layer.gradients': 'check the forward pass',
-                              'accuracy.two_layer': 'fix those first'},
+                              'two_layer.gradients': 'check the forward pass'},
     'softmax_global_max': {'softmax.stability': 'NaN or infinity'},
     'softmax_no_shift': {'softmax.stability': 'NaN or infinity'},
     'log_zero_unclipped': {'loss.zero_probability': 'not finite'},
@@ -65,6 +64,14 @@ EXPECTED = {
     'backward_raises': {'softmax_regression.gradients': 'ValueError',
                         'softmax_regression.large_logits': 'ValueError',
                         'accuracy.softmax_regression': 'ValueError'},
+}
+
+# Tests a variant may fail as well, by the grading secret: X @ (W1 + b1) adds b1
+# times each image's pixel sum, and on the secretly rotated training split that
+# sum is x . (Q 1), so how much the trained net suffers depends on Q (on some
+# secrets it still reaches full credit). When it fails, its feedback names the cause.
+MAY_ALSO_FAIL = {
+    'bias_added_to_weights': {'accuracy.two_layer': 'fix those first'},
 }
 
 
@@ -131,6 +138,8 @@ def test_a_real_bug_loses_exactly_the_tests_that_name_it(graded, variant):
     assert summary['status'] == 'graded', summary.get('reason')
     failing = {t['name'].split(':', 1)[0]: t['output'] for t in document['tests']
                if t['status'] != 'passed'}
-    assert sorted(failing) == sorted(EXPECTED[variant]), failing
-    for test, words in EXPECTED[variant].items():
-        assert words in failing[test], (test, failing[test])
+    optional = MAY_ALSO_FAIL.get(variant, {})
+    assert sorted(set(failing) - set(optional)) == sorted(EXPECTED[variant]), failing
+    for test, words in {**EXPECTED[variant], **optional}.items():
+        if test in failing:
+            assert words in failing[test], (test, failing[test])
