@@ -115,8 +115,6 @@ def _cmd_grade(args):
         if len(entries) == 1 and entries[0].suffix.lower() == '.zip' and entries[0].is_file():
             target = entries[0]
     from .grading.sandbox import Limits
-    if args.time_limit is not None and not args.time_limit > 0:
-        raise UsageError("--time-limit must be a positive number of seconds")
     with Grader(rubric_path=args.rubric, only=args.only, limits=Limits(**_limits(args)),
                 time_limit=args.time_limit) as g:
         def progress(result):
@@ -240,8 +238,6 @@ def _cmd_release(args):
 def _cmd_gradescope_bundle(args):
     from .authoring.gradescope import build_bundle
     _memory(args.memory)
-    if not args.time_limit > 0:
-        raise UsageError("--time-limit must be a positive number of seconds")
     try:
         path, count = build_bundle(_output_file(args.out), with_data=args.with_data,
                                    memory=args.memory, time_limit=args.time_limit)
@@ -272,6 +268,17 @@ def _add(commands, name, run, help, description, examples):
     parser.set_defaults(run=run)
     parser.add_argument('-q', '--quiet', action='store_true', help="print errors only")
     return parser
+
+
+def _seconds(text):
+    """argparse type of --time-limit: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float('inf'):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
 
 
 def _grading_options(parser):
@@ -315,7 +322,7 @@ def build_parser():
                                           "or a folder holding one zip (Gradescope's upload)")
     grade.add_argument('--out', required=True, help="output folder")
     _grading_options(grade)
-    grade.add_argument('--time-limit', type=float, metavar='SECONDS',
+    grade.add_argument('--time-limit', type=_seconds, metavar='SECONDS',
                        help="wall-clock limit of the whole grading: student code still "
                             "running then is stopped and its unfinished tests fail with that "
                             "reason, so results.json is written in time (e.g. under "
@@ -382,17 +389,18 @@ def build_parser():
     bundle.add_argument('--out', required=True, help="the zip to write")
     bundle.add_argument('--with-data', action='store_true',
                         help="put the four MNIST files in the zip (else setup.sh downloads them)")
-    from .authoring.gradescope import DEFAULT_MEMORY, DEFAULT_TIME_LIMIT, RESERVE_MIB
+    from .authoring.gradescope import (DEFAULT_MEMORY, DEFAULT_TIME_LIMIT, GRADESCOPE_TIMEOUT,
+                                       RESERVE_MIB)
     bundle.add_argument('--memory', default=DEFAULT_MEMORY,
                         help=f"memory limit of each sandboxed run (default {DEFAULT_MEMORY}: "
                              f"Gradescope's default container has 768 MB, and the grader "
                              f"needs {RESERVE_MIB} MB beside a run; setup.sh checks the "
                              f"container has the limit plus {RESERVE_MIB} MB)")
-    bundle.add_argument('--time-limit', type=float, default=DEFAULT_TIME_LIMIT,
+    bundle.add_argument('--time-limit', type=_seconds, default=DEFAULT_TIME_LIMIT,
                         metavar='SECONDS',
                         help=f"wall-clock limit of one grading (default {DEFAULT_TIME_LIMIT}: "
-                             f"Gradescope's default timeout is 600 s for the whole run; raise "
-                             f"both together)")
+                             f"Gradescope's default timeout is {GRADESCOPE_TIMEOUT} s for the "
+                             f"whole run; raise both together)")
 
     course = _add(commands, 'course', _cmd_course, "make the nbgrader course folder",
                   "Write an nbgrader course (nbgrader_config.py, source/hw1/, a sandboxed "

@@ -33,7 +33,8 @@ RESERVE_MIB = 256
 # grading stops student code at 8, leaving two for Python's start, the
 # grader's and writing the results. A submission that spends every test's CPU
 # budget would otherwise be killed by Gradescope with no results.json at all.
-DEFAULT_TIME_LIMIT = 480
+GRADESCOPE_TIMEOUT = 600
+DEFAULT_TIME_LIMIT = GRADESCOPE_TIMEOUT - 120
 
 SETUP = r'''#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
