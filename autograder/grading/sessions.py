@@ -97,10 +97,14 @@ def _failure(result, job):
 BETWEEN = Budget(cpu=20.0, wall=120.0, idle=60.0)
 
 
-def run_jobs(sandbox, script, jobs, package, mounts=(), env=None, deadline=None):
+def run_jobs(sandbox, script, jobs, package, mounts=(), env=None, deadline=None,
+             on_progress=None):
     """Outcomes of jobs (list of Job), in order; never raises.
 
     deadline: time.monotonic() value after which nothing more runs (None: none).
+    on_progress: on_progress(job index, payload) -> reply bytes or None, for
+        each progress frame a request writes while it runs (see probes.py's
+        training); its reply goes back to the request on the control descriptor.
 
     The probe writes an empty frame as each request starts and its answer
     when it ends, so when a run ends early the judge knows which request was
@@ -118,9 +122,15 @@ def run_jobs(sandbox, script, jobs, package, mounts=(), env=None, deadline=None)
         todo = jobs[done:]
         argv, child_env = probe_command(script, [j.path for j in todo], package, env)
         budgets = [b for j in todo for b in (BETWEEN, j.budget)]
+        relay = None
+        if on_progress is not None:
+            def relay(payload, frames, first=done):
+                # Two frames per request (its start, its answer): the request
+                # that wrote this progress is the one after the answers so far.
+                return on_progress(first + frames // 2, payload)
         try:
             result = sandbox.run(argv, mounts=mounts, env=child_env, budgets=budgets,
-                                 deadline=deadline)
+                                 deadline=deadline, on_progress=relay)
         except SandboxError as err:
             retries[done] = retries.get(done, 0) + 1
             if retries[done] <= MAX_RETRIES:

@@ -59,6 +59,12 @@ STEP_NAMES = {
                'network namespace, local sockets only)',
     'kit-closed': 'the kit\'s hidden parts closed to other users (chmod o-rwx)',
 }
+# A frame that starts with this byte is progress, not an answer: the judge
+# reads it while the run goes on (sessions of training report each epoch) and
+# may reply on the run's control descriptor; it neither counts as an answer
+# nor restarts the answer's budget. At most MAX_PROGRESS of them are read.
+PROGRESS = b'\x01'
+MAX_PROGRESS = 64
 # A run whose processes neither compute nor wait for a CPU for this long
 # (sleeping, blocked on a lock or a pipe) is stopped: it would only wait for
 # its wall-clock backstop.
@@ -365,7 +371,7 @@ class Sandbox:
 
     # -- one run ---------------------------------------------------------------
     def run(self, argv, mounts=(), env=None, budgets=(Budget(60, 120),), cwd=None,
-            deadline=None):
+            deadline=None, on_progress=None):
         """Run argv isolated; paths in argv and env under a mount are translated.
 
         Args:
@@ -379,6 +385,11 @@ class Sandbox:
                 the host (default: a fresh private working folder).
             deadline: time.monotonic() value at which the run is stopped whatever
                 its budgets (limit 'deadline'; None: no such limit).
+            on_progress: called as on_progress(payload, frames) with the bytes
+                of each progress frame (after PROGRESS) as it arrives and the
+                number of answer frames before it; what it returns (bytes, or
+                None) is written to the command's control descriptor, whose
+                number the command finds in $SANDBOX_CONTROL_FD.
 
         Returns:
             RunResult.
@@ -390,7 +401,7 @@ class Sandbox:
         steps = [s for s in self.detect().done if s in ALL_STEPS] if not self.trusted else []
         result, report = self._launch(argv, dict(env or {}), list(budgets), steps,
                                       required=True, mounts=mounts, cwd=cwd,
-                                      deadline=deadline)
+                                      deadline=deadline, on_progress=on_progress)
         if report is None and not self.trusted and result.exit_code == 125:
             raise SandboxError("a sandbox step that worked before failed: "
                                + result.output.decode(errors='replace').strip()[-500:])
@@ -415,7 +426,7 @@ class Sandbox:
         return binds, translate, links
 
     def _launch(self, argv, env, budgets, steps, required, mounts=(), cwd=None,
-                deadline=None):
+                deadline=None, on_progress=None):
         self._runs += 1
         run_dir = Path(tempfile.mkdtemp(prefix=f'run{self._runs}-', dir=self.workdir))
         os.chmod(run_dir, 0o711)  # the sandbox user passes through to work/
@@ -451,6 +462,10 @@ class Sandbox:
         payload_r, payload_w = os.pipe()
         status_r, status_w = os.pipe()
         child_env['SANDBOX_PAYLOAD_FD'] = str(payload_w)
+        control = os.pipe() if on_progress else None
+        if control:
+            child_env['SANDBOX_CONTROL_FD'] = str(control[0])
+            os.set_blocking(control[1], False)
         group = None
         if 'cgroup' in steps:
             try:
@@ -487,9 +502,10 @@ class Sandbox:
             process = subprocess.Popen(
                 [os.path.realpath(sys.executable), '-I', '-S', str(LAUNCHER), str(spec_file)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                pass_fds=(payload_w, status_w), start_new_session=True, cwd='/')
+                pass_fds=(payload_w, status_w, *(control[:1] if control else ())),
+                start_new_session=True, cwd='/')
         except BaseException:
-            for fd in (payload_r, payload_w, status_r, status_w):
+            for fd in (payload_r, payload_w, status_r, status_w, *(control or ())):
                 os.close(fd)
             if group:
                 group.kill_and_remove()
@@ -497,11 +513,17 @@ class Sandbox:
             raise
         os.close(payload_w)
         os.close(status_w)
+        progress = None
+        if control:
+            os.close(control[0])
+            progress = (on_progress, control[1])
         result = RunResult()
         try:
             report = self._collect(process, payload_r, status_r, start, budgets, result, group,
-                                   deadline)
+                                   deadline, progress)
         finally:
+            if control:
+                os.close(control[1])
             self._kill_everything(process)
             if self.uid is not None:
                 self._remove_leftovers(steps)
@@ -522,13 +544,15 @@ class Sandbox:
         return mine + self.limits.processes
 
     def _collect(self, process, payload_r, status_r, start, budgets, result, group,
-                 deadline=None):
+                 deadline=None, progress=None):
         """Read output, payload and status until the command ends or a budget runs out.
 
-        Each complete frame starts the clock of the next one. CPU time comes
-        from the run's cgroup when it has one, else from its process tree;
-        CPU wait always from the process tree (usage.py).
+        Each complete answer frame starts the clock of the next one; progress
+        frames go to progress = (callback, control descriptor) as they come.
+        CPU time comes from the run's cgroup when it has one, else from its
+        process tree; CPU wait always from the process tree (usage.py).
         """
+        progress_frames = 0
         tree = TreeUsage(process.pid)
 
         def cpu_now():
@@ -598,6 +622,12 @@ class Sandbox:
                         continue
                     received += min(len(chunk), room)
                     for answer in _complete_frames(payload):
+                        if answer[:1] == PROGRESS:
+                            progress_frames += 1
+                            if progress and progress_frames <= MAX_PROGRESS:
+                                _reply(progress[1], progress[0](answer[1:],
+                                                                len(result.frames)))
+                            continue
                         arrived = time.monotonic()
                         cpu = cpu_now()
                         tree.sample()
@@ -669,6 +699,15 @@ class Sandbox:
                        user=self.uid, group=self.uid, extra_groups=[], cwd='/',
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, env={}, check=False)
+
+
+def _reply(fd, message):
+    """Write a reply to a run's control descriptor; a run that stopped listening loses it."""
+    if message:
+        try:
+            os.write(fd, message)
+        except (BlockingIOError, BrokenPipeError):
+            pass
 
 
 def _complete_frames(buffer):
