@@ -22,7 +22,7 @@ from .. import paths
 from ..catalogue import load_catalogue, select
 from ..catalogue.types import Context
 from . import intake, report
-from .data import GradingData
+from .data import GradingData, Selection
 from .judge import Judge
 from .sandbox import Limits, Sandbox, SandboxError
 from .secret import fingerprint, load_secret
@@ -40,6 +40,13 @@ def remove_stale_roots(tmp=None):
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def selections(catalogue):
+    """The data.Selection()s of the catalogue's accuracy tests that ask for one."""
+    return [Selection(t.p['model'], t.selection_params(), t.p['select_accuracy'])
+            for t in catalogue.tests
+            if t.spec.kind == 'accuracy' and t.p.get('select_accuracy') is not None]
+
+
 class Grader:
     """Everything that outlives one submission: rubric, sandbox, reference, data.
 
@@ -53,15 +60,19 @@ class Grader:
             (e.g. under Gradescope's timeout), or None. Student code still
             running then is stopped and the tests it had not finished fail
             with that reason, so results.json is always written in time.
+        scaffold: the name of the scaffold (scaffolds.yaml) every submission
+            is graded by, or None to detect it from each submission's files.
 
     Use it as a context manager (or call close()): that removes its folders
     and releases its sandbox uid.
     """
 
     def __init__(self, rubric_path=None, only=None, slot=0, workroot=None, limits=None,
-                 time_limit=None):
+                 time_limit=None, scaffold=None):
         self.catalogue = load_catalogue(rubric_path)
         self.tests = select(self.catalogue, only)
+        self.scaffold = scaffold
+        self.catalogue.scaffold(scaffold)  # an unknown name fails here, not per submission
         self._own_root = workroot is None
         if self._own_root:
             remove_stale_roots()
@@ -72,7 +83,7 @@ class Grader:
         self.limits = limits or Limits()
         self.time_limit = time_limit
         self.secret = load_secret()
-        self.data = GradingData(self.root, self.secret)
+        self.data = GradingData(self.root, self.secret, selections(self.catalogue))
         self.allowlist = intake.Allowlist.read(paths.student_dir() / paths.SUBMISSION_FILES)
         self.sandbox = None
         self.reference = None
@@ -144,15 +155,20 @@ class Grader:
         try:
             package = build_package(submission, work)
             inputs = Inputs(work)
-            ctx = Context(self.secret, submission.digest, train_rotation=self.data.rotation)
+            tests = self.tests if not only else [t for t in select(self.catalogue, only)
+                                                 if t in self.tests]
+            prepared = self.data.seconds
+            # The secret transform of the training split (built into the cache
+            # on first use), only when an accuracy test will train on it.
+            transform = self.data.transform if any(t.data == 'train' for t in tests) else None
+            scaffold, why = self.catalogue.scaffold(self.scaffold, submission.files)
+            ctx = Context(self.secret, submission.digest, train_transform=transform,
+                          scaffold=scaffold)
             deadline = start + self.time_limit if self.time_limit else None
             judge = Judge(self.sandbox, self.reference, inputs, self.data, ctx,
                           paths.solutions_dir(), {'MNIST_DIR': str(paths.data_dir())},
                           deadline=deadline)
-            stages['workspace'] = time.monotonic() - mark
-            tests = self.tests if not only else [t for t in select(self.catalogue, only)
-                                                 if t in self.tests]
-            prepared = self.data.seconds
+            stages['workspace'] = time.monotonic() - mark - (self.data.seconds - prepared)
             outcome = judge.run(tests, package, submission.missing, on_test=on_test)
             if self.data.seconds != prepared:  # this submission paid for the data folders
                 stages['data preparation'] = self.data.seconds - prepared
@@ -160,7 +176,8 @@ class Grader:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         mark = time.monotonic()
-        document = report.results_json(outcome.results, submission.notes(),
+        notes = [f"graded by what {scaffold.title} asks ({why})", *submission.notes()]
+        document = report.results_json(outcome.results, notes,
                                        time.monotonic() - start, outcome.leaderboard,
                                        outcome.not_graded)
         status = 'not graded' if outcome.not_graded else 'graded'
@@ -170,6 +187,7 @@ class Grader:
                 outcome.not_graded[0]
         if outcome.judge_errors:
             extra['judge_errors'] = outcome.judge_errors
+        extra['scaffold'] = scaffold.name
         return self._write(out_dir, document, submission_path, submission.digest, status,
                            stages, start, protections=protections.lines(), report_start=mark,
                            cpu={r.id: round(r.cpu, 3) for r in outcome.results},

@@ -21,8 +21,14 @@ from pathlib import Path
 
 from ..catalogue import judge_order
 from ..catalogue.types import Verdict
+from .decode import decode
 from .sandbox import Budget, Mount, WORK
 from .sessions import Job, run_jobs
+
+# What the judge tells a run that reports progress when its own handling fails:
+# go on (the run is then judged on its final answer).
+GO_ON = b'c'
+
 
 # How long a check may take before the judge gives up on it (a grader fault).
 CHECK_SECONDS = 60
@@ -102,7 +108,11 @@ class Judge:
                 # finds it from its own file (os.path.dirname(__file__)) sees it too.
                 mounts.append(Mount(str(public / 'csv'),
                                     f"{Mount(str(package)).path_inside()}/data"))
-            env.update(MNIST_DIR=str(public / 'mnist'), PROBE_MPL_CACHE=str(public / 'matplotlib'))
+            env.update(MNIST_DIR=str(public / 'mnist'), PROBE_MPL_CACHE=str(public / 'matplotlib'),
+                       PROBE_CSV_SAMPLE=str(public / 'given' / 'sample.csv'),
+                       PROBE_CSV_TRAIN=str(public / 'csv' / 'mnist_train.csv'),
+                       PROBE_CSV_IMAGES=str(public / 'given' / 'train-images.npy'),
+                       PROBE_CSV_LABELS=str(public / 'given' / 'train-labels.npy'))
         if 'train' in needed:
             train = self.data.train()
             mounts.append(Mount(str(train)))
@@ -145,10 +155,12 @@ class Judge:
                                   args=([j for _, js in early for j in js], box), daemon=True)
         thread.start()
         mounts, env = self._mounts_and_env(tests, package)
-        jobs = [j for _, js in student_plan for j in js]
+        planned = [(t, j) for t, js in student_plan for j in js]
+        jobs = [j for _, j in planned]
         try:
             outcomes = run_jobs(self.sandbox, self.inputs.script, jobs, package, mounts, env,
-                                deadline=self.deadline)
+                                deadline=self.deadline,
+                                on_progress=self._progress_handler(planned, outcome))
         finally:
             thread.join()
         got, k = {}, 0
@@ -163,6 +175,24 @@ class Judge:
             self._run_reference([j for _, js in late for j in js], box)
             ref.update(self._reference_answers(late, box))
         return got, ref
+
+    def _progress_handler(self, planned, outcome):
+        """on_progress for run_jobs: a request's progress goes to its test's progress()."""
+        if not any(hasattr(test, 'progress') for test, _ in planned):
+            return None
+
+        def handle(index, payload):
+            if not 0 <= index < len(planned):
+                return GO_ON
+            test, job = planned[index]
+            try:
+                return test.progress(decode(payload, job.answer_bytes), self.ctx)
+            except Exception:
+                outcome.judge_errors.append(f"{test.id} (progress):\n"
+                                            f"{traceback.format_exc(limit=8)}")
+                return GO_ON
+
+        return handle
 
     # -- all of it ------------------------------------------------------------------
     def run(self, tests, package, missing, on_test=None):
@@ -215,8 +245,17 @@ class Judge:
             verdict = Verdict(0.0, f"NOT GRADED: {broken[0].error}. This is not your score: "
                                    f"the test will be graded again.")
             return self._decide(test, verdict, outcomes, outcome, graded=False)
-        verdict = self._check(test, answers, ref, outcome)
+        verdict = self._unasked(test, self._check(test, answers, ref, outcome))
         return self._decide(test, verdict, outcomes, outcome, seconds=seconds, cpu=cpu)
+
+    def _unasked(self, test, verdict):
+        """A failed test whose scaffold states none of its requirements costs nothing."""
+        scaffold = self.ctx.scaffold
+        if verdict.passed or scaffold is None or not test.spec.requires or \
+                any(scaffold.stated(r) for r in test.spec.requires):
+            return verdict
+        return Verdict(1.0, f"note, no points lost ({scaffold.title} does not ask for "
+                            f"this): {verdict.message}", verdict.facts)
 
     def _check(self, test, answers, ref, outcome):
         """The test's verdict; a check that raises or hangs is a grader fault, reported."""
