@@ -40,6 +40,30 @@ PROGRESS = b'\x01'
 MAX_PLOT_FIGURES, MAX_AXES, MAX_LINES, MAX_POINTS = 8, 8, 16, 1000
 
 
+class OnlyTheseLibraries:
+    """An import hook: top-level modules outside the student package's libraries are absent.
+
+    $PROBE_ALLOWED_MODULES lists them (grading/libraries.py); the standard
+    library and the package's own modules are always found. Code written for
+    the assignment's environment runs as there; an import of something else
+    fails as it would on a student's machine set up from the README.
+    """
+
+    def __init__(self, allowed):
+        self.allowed = set(allowed) | set(sys.stdlib_module_names) | set(sys.builtin_module_names)
+
+    def find_spec(self, name, path=None, target=None):
+        top = name.partition('.')[0]
+        if top in self.allowed or '.' in name:
+            return None
+        from importlib.machinery import PathFinder
+        if PACKAGE and PathFinder.find_spec(top, [PACKAGE]) is not None:
+            return None  # the package's own module
+        raise ModuleNotFoundError(
+            f"No module named {name!r} (the grader has the assignment's libraries: numpy, "
+            f"matplotlib, PyYAML, tqdm, threadpoolctl, jaxtyping)", name=name)
+
+
 class Unusable(Exception):
     """What the code returned cannot be used; the message says why, in the student's terms."""
 
@@ -928,6 +952,8 @@ def main():
     PACKAGE = os.path.realpath(sys.argv[1])
     fd = PAYLOAD_FD = int(os.environ['SANDBOX_PAYLOAD_FD'])
     sys.path.insert(0, PACKAGE)
+    if os.environ.get('PROBE_ALLOWED_MODULES'):
+        sys.meta_path.insert(0, OnlyTheseLibraries(os.environ['PROBE_ALLOWED_MODULES'].split(',')))
     os.environ.setdefault('MPLBACKEND', 'Agg')
     for request_path in sys.argv[2:]:
         _frame(fd, b'')  # "this request starts": the judge knows whose run ended it

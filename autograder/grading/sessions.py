@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 
 from .decode import decode
+from .libraries import allowed_modules
 from .sandbox import Budget, SandboxError
 from ..catalogue.types import Answer
 
@@ -52,15 +53,24 @@ class Outcome:
     peak_memory: object = None
 
 
+_ALLOWED = {}
+
+
 def probe_command(script, request_files, package, env=None):
     """(argv, env) that run probes.py on requests against a package.
 
     Python starts isolated and without site (-I -S): no .pth file, no
     sitecustomize, no user site runs before the probe; probes.py puts the
-    interpreter's site-packages on sys.path itself ($PROBE_SITE_PACKAGES).
+    interpreter's site-packages on sys.path itself ($PROBE_SITE_PACKAGES) and
+    lets the code import only the student package's libraries
+    ($PROBE_ALLOWED_MODULES, libraries.py).
     """
     env = dict(env or {})
     env['PROBE_SITE_PACKAGES'] = os.pathsep.join(site.getsitepackages())
+    if _ALLOWED.get('modules') is None:
+        _ALLOWED['modules'] = ','.join(allowed_modules() or ())
+    if _ALLOWED['modules']:
+        env['PROBE_ALLOWED_MODULES'] = _ALLOWED['modules']
     return [sys.executable, '-I', '-S', '-B', str(script), str(package),
             *map(str, request_files)], env
 
