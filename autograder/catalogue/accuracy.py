@@ -66,7 +66,7 @@ def train_settings(model, config_name):
 class Accuracy(Kind):
     name = 'accuracy'
     reads = ('models/', 'optimizer/')
-    phase = 3
+    phase = 2
     stage = 'accuracy training'
     data = 'train'
     uses_reference = False  # the judge scores the weights itself

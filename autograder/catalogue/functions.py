@@ -146,7 +146,7 @@ class Function(Kind):
             out.append(Request('call', dict(params, helpers=list(self.p['helpers'])), arrays))
         return out
 
-    def reference_requests(self, ctx, got=None):
+    def reference_requests(self, ctx):
         return self.requests(ctx)[:1]
 
     def _problem(self, answer, ref, ctx):

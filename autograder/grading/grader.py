@@ -29,6 +29,14 @@ from .secret import fingerprint, load_secret
 from .workspace import Inputs, build_package
 
 ROOT_PREFIX = 'autograder-'
+# Gradescope's default timeout is 10 minutes for a whole run_autograder; a
+# grading stops student code at 8, leaving two for Python's start and for
+# writing the results (a submission that spends every test's CPU budget at
+# half a CPU would otherwise be killed with no results at all). `grade` and
+# `batch` default to the same limit, so a class graded here gets the
+# verdicts Gradescope would give.
+GRADESCOPE_TIMEOUT = 600
+TIME_LIMIT = GRADESCOPE_TIMEOUT - 120
 
 
 def remove_stale_roots(tmp=None):
@@ -176,7 +184,7 @@ class Grader:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         mark = time.monotonic()
-        notes = [f"graded by what {scaffold.title} asks ({why})", *submission.notes()]
+        notes = [f"graded against {scaffold.title} ({why})", *submission.notes()]
         document = report.results_json(outcome.results, notes,
                                        time.monotonic() - start, outcome.leaderboard,
                                        outcome.not_graded)

@@ -1,11 +1,14 @@
 """The trusted side: run each hidden test's probes, validate the answers, score them.
 
-The judge never imports student code. Tests run in three phases (a kind's
-`phase`): unit tests, then model tests (which may lean on the unit tests'
-verdicts, see catalogue/models.py), then trained accuracy. In each phase
-every request of every test is answered by one sandboxed session against
-the student's package (sessions.py), and the reference solution answers
-the same requests, unsandboxed, in a thread beside it. Each answer is decoded
+The judge never imports student code. Tests run in two phases (a kind's
+`phase`): the unit and model tests, whose requests depend on no verdict,
+then trained accuracy, whose training follows their verdicts (the kit's SGD
+when the student's failed) and which runs apart, on the secret training
+split, never beside the public images. In each phase every request of every
+test is answered by one sandboxed session against the student's package
+(sessions.py), and the reference solution answers the same requests,
+unsandboxed, in a thread beside it; the accuracy tests score trained weights
+in the judge's own process (catalogue/reference.py), epoch by epoch. Each answer is decoded
 within its test's size budget (decode.py) before any test looks at it, so
 array subclasses, objects equal to everything, a patched numpy in the child
 or text printed to stdout cannot change a score.
@@ -148,11 +151,12 @@ class Judge:
 
     def _phase(self, tests, package, outcome):
         student_plan = [(t, self._jobs(t, t.requests(self.ctx))) for t in tests]
-        early = [(t, self._jobs(t, t.reference_requests(self.ctx)))
-                 for t in tests if t.uses_reference and not t.phase == 3]
+        reference_plan = [(t, self._jobs(t, t.reference_requests(self.ctx)))
+                          for t in tests if t.uses_reference]
         box = {}
         thread = threading.Thread(target=self._run_reference,
-                                  args=([j for _, js in early for j in js], box), daemon=True)
+                                  args=([j for _, js in reference_plan for j in js], box),
+                                  daemon=True)
         thread.start()
         mounts, env = self._mounts_and_env(tests, package)
         planned = [(t, j) for t, js in student_plan for j in js]
@@ -167,14 +171,7 @@ class Judge:
         for test, js in student_plan:
             got[test] = outcomes[k:k + len(js)]
             k += len(js)
-        ref = self._reference_answers(early, box)
-        late = [(t, self._jobs(t, t.reference_requests(self.ctx, [o.answer for o in got[t]])))
-                for t in tests if t.uses_reference and t.phase == 3]
-        if late:
-            box = {}
-            self._run_reference([j for _, js in late for j in js], box)
-            ref.update(self._reference_answers(late, box))
-        return got, ref
+        return got, self._reference_answers(reference_plan, box)
 
     def _progress_handler(self, planned, outcome):
         """on_progress for run_jobs: a request's progress goes to its test's progress()."""

@@ -41,12 +41,13 @@ MAX_PLOT_FIGURES, MAX_AXES, MAX_LINES, MAX_POINTS = 8, 8, 16, 1000
 
 
 class OnlyTheseLibraries:
-    """An import hook: top-level modules outside the student package's libraries are absent.
+    """An import hook: the package's own code finds only the student package's libraries.
 
-    $PROBE_ALLOWED_MODULES lists them (grading/libraries.py); the standard
-    library and the package's own modules are always found. Code written for
-    the assignment's environment runs as there; an import of something else
-    fails as it would on a student's machine set up from the README.
+    $PROBE_ALLOWED_MODULES lists them (grading/libraries.py). An import made
+    by a file of the package of another top-level module than those, the
+    standard library and the package's own modules fails as it would on a
+    student's machine set up from the README; what the libraries themselves
+    import (their own dependencies, Python's internals) is never refused.
     """
 
     def __init__(self, allowed):
@@ -54,14 +55,22 @@ class OnlyTheseLibraries:
 
     def find_spec(self, name, path=None, target=None):
         top = name.partition('.')[0]
-        if top in self.allowed or '.' in name:
+        if top in self.allowed or '.' in name or not PACKAGE or not self._from_package():
             return None
         from importlib.machinery import PathFinder
-        if PACKAGE and PathFinder.find_spec(top, [PACKAGE]) is not None:
+        if PathFinder.find_spec(top, [PACKAGE]) is not None:
             return None  # the package's own module
         raise ModuleNotFoundError(
             f"No module named {name!r} (the grader has the assignment's libraries: numpy, "
             f"matplotlib, PyYAML, tqdm, threadpoolctl, jaxtyping)", name=name)
+
+    @staticmethod
+    def _from_package():
+        """Whether the import statement being run is in one of the package's files."""
+        frame = sys._getframe(2)
+        while frame is not None and frame.f_code.co_filename.startswith('<frozen importlib'):
+            frame = frame.f_back
+        return frame is not None and frame.f_code.co_filename.startswith(PACKAGE + os.sep)
 
 
 class Unusable(Exception):
