@@ -130,7 +130,8 @@ class Accuracy(Kind):
             raw = answer.arrays.get('w:' + name)
             value = squeezed(raw, shape)
             if value is None:
-                shown = 'missing' if raw is None else f"of shape {raw.shape}"
+                # No returned shape in the message: this run saw the secret split.
+                shown = 'missing' if raw is None else "of another shape"
                 return None, f"after training, weights['{name}'] is {shown}; expected {shape}"
             if not np.all(np.isfinite(value)):
                 return None, (f"after training, weights['{name}'] holds NaN or infinity: the "

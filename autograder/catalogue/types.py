@@ -28,8 +28,10 @@ class Answer:
         error: None, or why there is no usable answer (a sentence for the
             student).
         cause: who the error is on: 'student' (the code raised, ran out of
-            its budget, crashed, returned something malformed) or
-            'infrastructure' (the machine or the grader: never a score).
+            its budget, crashed, returned something malformed), 'busy' (cut
+            short on a machine others kept busy, after every retry: scored as
+            failed, and the instructor is told) or 'infrastructure' (the
+            grader or a sandbox that cannot start: never a score).
     """
     arrays: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)

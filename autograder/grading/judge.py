@@ -66,6 +66,7 @@ class Outcome:
     results: list = field(default_factory=list)
     leaderboard: dict = field(default_factory=dict)
     not_graded: list = field(default_factory=list)   # 'test id: reason'
+    busy: list = field(default_factory=list)         # 'test id: reason': scored, machine busy
     judge_errors: list = field(default_factory=list)  # tracebacks for the instructor
     stages: dict = field(default_factory=dict)
     peak_memory: dict = field(default_factory=dict)   # stage -> bytes (control group's peak)
@@ -85,12 +86,15 @@ class Judge:
         deadline: time.monotonic() value after which no student code runs
             (the grading's time limit); the tests not finished by then fail
             with that reason. None: no limit. The reference is never cut short.
+        files: the package's submitted files (relative paths): the only ones
+            feedback may name for a run that saw secret data.
     """
 
     def __init__(self, sandbox, reference, inputs, data, ctx, reference_package,
-                 reference_env=None, deadline=None):
+                 reference_env=None, deadline=None, files=()):
         self.sandbox, self.reference, self.inputs, self.data = sandbox, reference, inputs, data
         self.deadline = deadline
+        self.files = frozenset(files)
         self.ctx = ctx
         self.reference_package = reference_package
         self.reference_env = dict(reference_env or {})
@@ -125,7 +129,9 @@ class Judge:
     # -- one phase ----------------------------------------------------------------
     def _jobs(self, test, requests):
         budget = Budget.for_cpu(test.spec.cpu_seconds, self.sandbox.limits)
-        return [Job(self.inputs.add(test.id, r), budget, r.answer_bytes) for r in requests]
+        secret = self.files if test.data == 'train' else None
+        return [Job(self.inputs.add(test.id, r), budget, r.answer_bytes, secret)
+                for r in requests]
 
     def _run_reference(self, jobs, box):
         try:
@@ -183,7 +189,7 @@ class Judge:
                 return GO_ON
             test, job = planned[index]
             try:
-                return test.progress(decode(payload, job.answer_bytes), self.ctx)
+                return test.progress(decode(payload, job.answer_bytes, job.secret), self.ctx)
             except Exception:
                 outcome.judge_errors.append(f"{test.id} (progress):\n"
                                             f"{traceback.format_exc(limit=8)}")
@@ -242,6 +248,9 @@ class Judge:
             verdict = Verdict(0.0, f"NOT GRADED: {broken[0].error}. This is not your score: "
                                    f"the test will be graded again.")
             return self._decide(test, verdict, outcomes, outcome, graded=False)
+        busy = [a for a in answers if a.cause == 'busy']
+        if busy:
+            outcome.busy.append(f"{test.id}: {busy[0].error}")
         verdict = self._unasked(test, self._check(test, answers, ref, outcome))
         return self._decide(test, verdict, outcomes, outcome, seconds=seconds, cpu=cpu)
 

@@ -41,6 +41,7 @@ from pathlib import Path
 
 from ... import paths
 from . import cgroups, leftovers, uids
+from .load import busy_seconds
 from .usage import TreeUsage
 
 LAUNCHER = Path(__file__).resolve().parent / 'launcher.py'
@@ -147,10 +148,15 @@ class Mount:
 
 @dataclass
 class Usage:
-    """What one answer (frame) cost."""
+    """What one answer (frame) cost, and what the rest of the machine did meanwhile.
+
+    others: CPU seconds every other process of the machine used over the same
+    wall time (load.py), None where /proc/stat cannot be read.
+    """
     cpu: float = 0.0
     wall: float = 0.0
     wait: float = 0.0
+    others: object = None
 
 
 @dataclass
@@ -559,7 +565,7 @@ class Sandbox:
             measured = group.cpu_seconds() if group else None
             return measured if measured is not None else tree.sample()[0]
 
-        frame_start, frame_cpu, frame_wait = start, 0.0, 0.0
+        frame_start, frame_cpu, frame_wait, frame_busy = start, 0.0, 0.0, busy_seconds()
         out, payload, status = bytearray(), bytearray(), bytearray()
         caps = {process.stdout.fileno(): (out, self.limits.output_bytes),
                 payload_r: (payload, self.limits.payload_bytes),
@@ -572,7 +578,11 @@ class Sandbox:
         open_fds, exited_at, next_wait_sample = set(caps), None, 0.0
 
         def usage(now, cpu):
-            return Usage(cpu - frame_cpu, now - frame_start, tree.wait_seconds() - frame_wait)
+            busy = busy_seconds()
+            others = None if busy is None or frame_busy is None else \
+                max(busy - frame_busy - (cpu - frame_cpu), 0.0)
+            return Usage(cpu - frame_cpu, now - frame_start, tree.wait_seconds() - frame_wait,
+                         others)
 
         try:
             while open_fds:
@@ -634,7 +644,7 @@ class Sandbox:
                         result.frames.append(answer)
                         result.usage.append(usage(arrived, cpu))
                         frame_start, frame_cpu = arrived, cpu
-                        frame_wait = tree.wait_seconds()
+                        frame_wait, frame_busy = tree.wait_seconds(), busy_seconds()
                 if result.limit == 'output':
                     break
             if result.limit is None:
