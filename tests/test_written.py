@@ -155,6 +155,14 @@ FIXTURE_VALUES = {
     "SmallLRPlateauEpochs": "7",
     "SmallLRPlateauAcc": "11.22\\%",
     "SmallLRFinalValAcc": "66.61\\%",
+    "LargestLRDips": "5",
+    "LargestLRMaxDip": "0.7",
+    "LargestLRStdErr": "0.31",
+    "HugeLR": "20",
+    "HugeLRLossRises": "6",
+    "HugeLREpochSteps": "8",
+    "HugeLRMinValAcc": "44.44\\%",
+    "HugeLRMaxValAcc": "77.77\\%",
     "BestReg": "0.01",
     "BestRegValAcc": "95.55\\%",
     "LargestRegValAcc": "12.34\\%",
@@ -168,6 +176,11 @@ FIXTURE_VALUES = {
     "TunedTestAcc": "97.83\\%",
     "TuningCandidates": "17",
     "TunedValStdErr": "0.44",
+    "TunedGap": "0.13",
+    "BestLREtaLambda": "0.003",
+    "BestLRDecay": "0.12",
+    "TunedEtaLambda": "0.0002",
+    "TunedDecay": "0.87",
     "ValidationSize": "11,111",
 }
 LR_SETTINGS = ("1", "0.1", "0.05", "0.01")
@@ -304,6 +317,8 @@ def prose_segments(src: str) -> list[str]:
     s = re.sub(r"\\\(.*?\\\)", BREAK, s, flags=re.S)
     s = re.sub(r"\$[^$]*\$", BREAK, s)
     s = re.sub(r"\\(cite|ref|eqref|label|begin|end)\{[^}]*\}(\[[^\]]*\])?", BREAK, s)
+    # A grading guide's point marks: their arguments are typeset as labels.
+    s = re.sub(r"\\(guidepart|award|altaward|deduct|points)\{[^}]*\}(\{[^}]*\})?", BREAK, s)
     s = re.sub(r"\\(emph|textbf|textit|textsc|texttt|textsf|mbox|text)\s*\{", "{", s)
     s = s.replace("\\%", "%").replace("\\@", "").replace("\\&", "&")
     s = re.sub(r"\\[A-Za-z]+\*?", BREAK, s)
