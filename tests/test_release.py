@@ -177,9 +177,10 @@ def test_a_new_student_sets_up_with_the_readme_commands_verbatim(release, tmp_pa
     system's python3 and no venv active: it must leave a working environment.
     The MNIST download is replaced by its documented local source
     (MNIST_SOURCE), since this machine cannot reach the public mirrors."""
-    _, unpacked = release
+    zip_path, _ = release
+    with zipfile.ZipFile(zip_path) as archive:  # a fresh copy: other tests fill the shared one
+        archive.extractall(tmp_path)
     folder = tmp_path / 'hw1'
-    shutil.copytree(unpacked, folder, ignore=shutil.ignore_patterns('data', 'submission.zip*'))
     _, script = release_module.student_setup((folder / 'README.md').read_text())
     source = SHARED if SHARED.is_dir() else KIT / 'data' / 'mnist'
     env = _system_environment(MNIST_SOURCE=str(source))
@@ -207,3 +208,13 @@ def test_a_new_student_sets_up_with_the_readme_commands_verbatim(release, tmp_pa
     assert tests.returncode == 1 and 'ModuleNotFoundError' not in tests.stdout, \
         tests.stdout[-3000:]
     assert tests.stdout.count('NotImplementedError') >= 20
+
+
+def test_fresh_machine_runs_the_same_setup_the_tests_read():
+    """.ci/fresh --student takes the README's commands from release.student_setup,
+    the function the tests above read them with: one reader, no copy that drifts."""
+    script = (KIT / '.ci' / 'fresh').read_text()
+    assert 'from autograder.authoring.release import student_setup' in script
+    assert "bash -e -o pipefail /work/student-setup.sh" in script
+    shown = run(['bash', str(KIT / '.ci' / 'fresh'), '--help'])
+    assert shown.returncode == 0 and '--student' in shown.stdout
