@@ -18,8 +18,9 @@ label then 784 integers 0-255 per line). Lists and arrays are both accepted.
     sizes: true                  # whether batch sizes are judged here
     types: false                 # whether the batches must be numpy arrays (judged here)
 
-Every call must return every example once, data and labels paired, in order
-without shuffle. A call with shuffle and a seed must give the same order
+Every call must return its examples once each, data and labels paired, in
+order without shuffle; that every example is there is judged with the batch
+sizes (a last example dropped costs that test only). A call with shuffle and a seed must give the same order
 every time for that seed, and other seeds other orders; a call with
 shuffle and seed None must shuffle too. Seeds are never 0: the course's
 given code seeds with `if seed:`, so 0 draws a fresh order there, by design.
@@ -180,20 +181,30 @@ class Batching(Kind):
                                     f"{_shown(sizes)}, expected {_shown(expected)} (every "
                                     f"batch full but the last, which keeps the rest)")
             label, data = arrays.get(f'label{i}'), arrays.get(f'data{i}')
-            if label is None or data is None or label.shape != (n,) or data.shape != (n, 3):
-                return Verdict(0.0, "the batches do not hold every example once")
-            if sorted(label.tolist()) != list(range(n)):
+            if label is None or data is None or label.ndim != 1 or data.ndim != 2 or \
+                    data.shape != (len(label), 3) or len(label) > 10 * n + 10:
+                return Verdict(0.0, "the batches do not hold the examples")
+            held = label.tolist()
+            # Examples dropped or repeated are the batch-size test's (one defect,
+            # one test); here the examples that are there must be right.
+            if self.p['sizes'] and sorted(held) != list(range(n)):
                 return Verdict(0.0, "the batches repeat or drop examples")
+            if len(set(held)) != len(held) or not set(held) <= set(range(n)):
+                return Verdict(0.0, "the batches repeat examples, or hold examples that were "
+                                    "not given")
+            if len(held) < n // 2:
+                return Verdict(0.0, f"the batches hold only {len(held)} of the {n} examples")
             if not (np.array_equal(data[:, 0], label)
                     and np.array_equal(data[:, 1], 2 * label + 1)):
                 return Verdict(0.0, "data and labels are no longer paired after batching "
                                     "(shuffle both with the same permutation)")
-            if not call['shuffle'] and not np.array_equal(label, np.arange(n)):
+            if not call['shuffle'] and not self.p['sizes'] and held != sorted(held):
+                # (judged where sizes are not: one defect, one test)
                 return Verdict(0.0, "without shuffle the examples must keep their order")
             orders.append((call, label))
         shuffled = [(c['seed'], o) for c, o in orders if c['shuffle']]
         for seed, order in shuffled:
-            if np.array_equal(order, np.arange(len(order))):
+            if order.tolist() == sorted(order.tolist()):
                 return Verdict(0.0, f"shuffle=True with seed={seed} left the examples in order")
             for other_seed, other in shuffled:
                 if order.shape != other.shape or seed is None or other_seed is None:

@@ -25,9 +25,10 @@ One defect costs one test:
   right with the trusted helpers, it passes (the feedback says so). A model
   whose own helpers follow another convention still passes with its own.
 - 'large_logits' feeds the model's own softmax row-shifted logits (the
-  softmax test judges stability), leaves the loss alone (a log of 0 is the
-  loss test's), and for a parameter whose gradient already failed
-  `gradients_test`, only checks that it stays finite.
+  softmax test judges stability), computes the loss with a trusted
+  cross_entropy_loss (a log of 0, even one that raises, is the loss tests'),
+  and for a parameter whose gradient already failed `gradients_test`, only
+  checks that it stays finite.
 - a gradient of shape (1, H) for a bias of shape (H,) is accepted, with a
   note: the two differ only by a length-1 axis.
 - a model that raises with the hidden sizes is judged at MNIST's (D = 784,

@@ -56,12 +56,15 @@ def given_weights(model, hidden):
 
 
 def test_set():
-    """(images (10000, 784) float32, labels (10000,) int64), read once per process."""
+    """[(images (n_d, 784) float32, labels (n_d,) int64) for digit d = 0..9]: the MNIST
+    test set by digit, read once per process."""
     if not _TEST_SET:
         images, labels = paths.solution_module('utils').load_mnist('test')
-        _TEST_SET['data'] = (np.ascontiguousarray(images, dtype=np.float32),
-                             np.asarray(labels, dtype=np.int64))
-    return _TEST_SET['data']
+        labels = np.asarray(labels, dtype=np.int64)
+        _TEST_SET['by_digit'] = [
+            (np.ascontiguousarray(images[labels == d], dtype=np.float32), labels[labels == d])
+            for d in range(10)]
+    return _TEST_SET['by_digit']
 
 
 def score(model, hidden, weights):
@@ -76,16 +79,13 @@ def score(model, hidden, weights):
         (accuracy float, recall (10,) float64): recall[d] is the accuracy on
         the test images of digit d.
     """
-    images, labels = test_set()
     net = build(model, hidden)
     for name, value in weights.items():
         net.weights[name] = np.asarray(value, dtype=np.float32)
     # The reference's own forward pass, one digit at a time: its accuracy on
     # the images of one digit is that digit's recall.
-    recall = np.zeros(10)
-    for digit in range(10):
-        chosen = labels == digit
-        if np.any(chosen):
-            recall[digit] = net.forward(images[chosen], labels[chosen], mode='valid')[1]
-    counts = np.bincount(labels, minlength=10)
-    return float((recall * counts).sum() / len(labels)), recall
+    by_digit = test_set()
+    recall = np.array([net.forward(images, labels, mode='valid')[1] if len(labels) else 0.0
+                       for images, labels in by_digit])
+    counts = np.array([len(labels) for _, labels in by_digit])
+    return float((recall * counts).sum() / counts.sum()), recall
