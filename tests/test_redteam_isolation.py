@@ -392,7 +392,7 @@ def test_without_namespaces_a_run_that_fills_the_disk_is_stopped_and_cleaned(ope
     relu = next(t for n, t in tests.items() if n.startswith('activations.relu'))
     assert 'held more on disk than allowed' in sigmoid['output'], sigmoid
     held = int(sigmoid['output'].split('held more on disk than allowed (')[1].split(' MiB')[0])
-    # Stopped within two 64 MiB files' writing of its allowance (measured: 331-532 MiB).
+    # Stopped soon after its allowance (held 331-407 MiB in runs of this writer alone).
     assert Limits().disk_bytes >> 20 < held < (Limits().disk_bytes >> 20) + 512, held
     assert relu['status'] == 'passed', relu
     assert not _owned_in_shared_folders(63700), "files of the run were left behind"
