@@ -110,8 +110,7 @@ def _cmd_grade(args):
                          f"`autograder batch {shown(target)} --out DIR`")
     if target.is_dir():
         # An upload that is one zip (e.g. Gradescope's submission folder): grade the zip.
-        entries = [p for p in target.iterdir() if not p.name.startswith('.')
-                   and p.name != 'submission_metadata.json']
+        entries = [p for p in target.iterdir() if not p.name.startswith('.')]
         if len(entries) == 1 and entries[0].suffix.lower() == '.zip' and entries[0].is_file():
             target = entries[0]
     from .grading.sandbox import Limits
@@ -142,7 +141,8 @@ def _cmd_batch(args):
         raise UsageError("-j must be at least 1")
     out = _output_folder(args.out)
     policy = Policy.from_options(args.due, args.grace, args.late_per_day, args.late_cap,
-                                 args.course)
+                                 args.course, args.metadata)
+    policy.check_outside(args.folder)
     limits = _limits(args, args.jobs)
     interrupted = None
     try:
@@ -373,7 +373,12 @@ def build_parser():
                        help="grade only this student again (repeatable); the others keep "
                             "their results, the gradebook and report are rewritten")
     batch.add_argument('--roster', help="CSV with student_id (and last_name, first_name, "
-                                        "email, submission)")
+                                        "email, submission, submitted_at)")
+    batch.add_argument('--metadata', metavar='DIR',
+                       help="Gradescope's submission_metadata.json of each submission, saved "
+                            "as DIR/<submission name>.json outside FOLDER: submission times "
+                            "and due dates for late work (a file inside a submission is "
+                            "never used)")
     batch.add_argument('--course', metavar='YAML',
                        help="a course file with due, grace, late_per_day, late_cap")
     batch.add_argument('--due', help="due date and time, e.g. 2026-12-05T23:59 (local) or "

@@ -381,7 +381,7 @@ try:
 except OSError:
     found['net'] = 'BLOCKED'
 found['uid'] = os.getuid()
-pathlib.Path('attack.json').write_text(json.dumps(found))
+print('ATTACK ' + json.dumps(found))
 '''
 
 
@@ -423,8 +423,13 @@ def test_a_hostile_notebook_reads_and_changes_nothing_outside_its_own_submission
 
     graded_before = victor_grades()
     nbgrader(['autograde', assignment, '--force', '--student', 'mallory'], course, grader_env)
-    found = json.loads((course / 'autograded' / 'mallory' / assignment / 'attack.json')
-                       .read_text())
+    graded = nbformat.read(course / 'autograded' / 'mallory' / assignment / paths.NOTEBOOK,
+                           as_version=4)
+    printed = [line for cell in graded.cells if cell.cell_type == 'code'
+               for out in cell.get('outputs', []) for line in out.get('text', '').splitlines()
+               if line.startswith('ATTACK ')]
+    assert len(printed) == 1, printed
+    found = json.loads(printed[0][len('ATTACK '):])
     assert all(found[path] == 'BLOCKED' for path in secrets), found
     assert found['victim'] == 'BLOCKED' and found['net'] == 'BLOCKED', found
     assert found['uid'] != 0

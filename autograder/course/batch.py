@@ -333,8 +333,10 @@ def grade_batch(folder, out, jobs=1, force=False, roster_path=None, rubric=None,
 
     todo, late = [], {}
     for entry in entries:
-        when = timing(entry.submission, policy)
+        when = timing(entry.submission, policy,
+                      (roster or {}).get(entry.id, {}).get('submitted_at'))
         entry.timestamp = when.submitted.isoformat(timespec='seconds') if when.submitted else ''
+        entry.time_source = when.source + (f" ({when.problem})" if when.problem else '')
         entry.duedate = when.due.isoformat(timespec='seconds') if when.due else ''
         late[id(entry)] = when.penalty
         if entry.status not in ('pending', 'duplicate'):

@@ -97,6 +97,7 @@ class Grader:
         self.reference = None
         try:
             self.sandbox = Sandbox(self.root / 'sandbox', slot=slot, limits=self.limits)
+            self.sandbox.confine(self.root)  # no other sandbox uid enters it
             self.reference = Sandbox(self.root / 'reference', trusted=True,
                                      limits=Limits(memory_bytes=self.limits.memory_bytes,
                                                    blas_threads=self.limits.blas_threads))
