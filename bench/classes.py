@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from . import core
-from .grading import STAGES, grade_batch, make_submissions
+from .grading import QUICK_ONLY, STAGES, grade_batch, make_submissions
 
 SECTION = 'class'
 CORPUS = core.KIT / 'tests' / 'corpus' / 'class'
@@ -53,6 +53,8 @@ def run(settings):
     rows = []
     try:
         members = course_members()
+        # --quick: a smoke run of the section's path, two of each and a few tests.
+        only = QUICK_ONLY if settings.quick else None
         if settings.quick:
             members = members[:2]
         count = len(members)
@@ -63,7 +65,7 @@ def run(settings):
         reference = work / 'reference'
         make_submissions(reference, count, settings.solutions, name='reference')
         settings.say("class: warm-up (the grader's cache: CSV files, fonts, training split)")
-        grade_batch(reference, work / 'warm', 1, None)
+        grade_batch(reference, work / 'warm', 1, only)
         per = {}      # (half, jobs) -> [seconds per submission]
         stages = {}   # half -> {stage: [seconds]} of the -j 2 runs
         rounds = 1 if settings.quick else max(1, settings.rounds // 2)
@@ -72,7 +74,7 @@ def run(settings):
         for k, (half, jobs) in enumerate(order):
             settings.say(f"class: {half} -j {jobs} ({k + 1}/{len(order)})")
             out = work / f'{half}-j{jobs}-{k}'
-            seconds, _, _ = grade_batch(work / half, out, jobs, None)
+            seconds, _, _ = grade_batch(work / half, out, jobs, only)
             per.setdefault((half, jobs), []).append(seconds / count)
             if jobs == 2:
                 for stage, values in _stage_seconds(out).items():

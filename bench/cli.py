@@ -116,6 +116,7 @@ def main(argv=None):
     print(f"\n{len(rows)} rows in {document['seconds']:.0f} s; notes and machine in "
           f"{out / 'results.md'}; data in {out / 'results.json'}")
     if not args.quick and list(sections) == list(SECTIONS):
-        COMMITTED.write_text(report.markdown(document, 'Benchmark results: latest full run'))
+        COMMITTED.write_text(report.markdown(document, 'Benchmark results: latest full run')
+                             + report.kept_narrative(COMMITTED))
         print(f"commit-ready table: {COMMITTED}")
     return 1 if any(r['status'] == 'error' for r in rows) else 0

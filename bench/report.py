@@ -89,6 +89,21 @@ def markdown(document, title):
     return '\n'.join(lines)
 
 
+# bench/RESULTS.md's hand-written reading of the numbers starts at this heading
+# and is kept when a full run rewrites the table above it.
+NARRATIVE = '## Reading these numbers'
+
+
+def kept_narrative(path):
+    """The hand-written part of a results page (from NARRATIVE on), or ''."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return ''
+    at = text.find('\n' + NARRATIVE)
+    return '\n' + text[at + 1:] if at >= 0 else ''
+
+
 BUSY_SHARE = 0.05  # other work above this share of the cores' time gets a warning
 
 

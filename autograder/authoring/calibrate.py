@@ -73,9 +73,8 @@ def measure_accuracy(grader, seeds, progress=None):
                 continue
             ctx = Context(grader.secret, 'calibration')
             params = dict(test.train_params(ctx, seed=seed), optimizer='trusted')
-            scores = reference_trajectory(test.p['model'], params, images, labels,
-                                          data.transform)
-            accuracies = [round(a, 4) for a, _ in scores]
+            run = reference_trajectory(test.p['model'], params, images, labels, data.transform)
+            accuracies = [round(a, 4) for a in run.accuracies]
             out.setdefault(test.id, []).append(accuracies)
             if progress:
                 progress(f"{test.id} seed {seed}: {accuracies[-1]:.4f} after "

@@ -82,8 +82,13 @@ class Accuracy(Kind):
                                    "the training split is drawn again until the reference "
                                    "reaches this test accuracy (None: any split)"),
         'stop_when_decided': s.Param(s.boolean, True,
-                                     "stop training at the first epoch that earns full credit "
-                                     "(false: always train every epoch of the config)"),
+                                     "stop training once the verdict is decided: weights "
+                                     "that are the reference's after the first epoch, or the "
+                                     "first epoch that earns full credit (false: always "
+                                     "train every epoch of the config)"),
+        'match_tolerance': s.Param(s.number(0, 0.1), 1.0e-4,
+                                   "largest relative error of weights that count as the "
+                                   "reference's after the first epoch"),
         'calibration': s.Param(lambda v: dict(v or {}), {}, "the reference's measurements"),
     }
 
@@ -149,11 +154,39 @@ class Accuracy(Kind):
         accuracy, recall = reference.score(self.p['model'], self.settings['hidden_size'], weights)
         return accuracy, recall, None
 
-    def progress(self, answer, ctx):
-        """The judge's reply to an epoch's weights: STOP once they earn full credit.
+    def _as_reference(self, answer, ctx):
+        """(relative error, ReferenceRun) when the first epoch's weights are the reference's."""
+        run = ctx.reference_runs.get(self.id)
+        if run is None or not run.first_epoch or not self.p['stop_when_decided']:
+            return None
+        worst = 0.0
+        for name, want in run.first_epoch.items():
+            got = squeezed(answer.arrays.get('w:' + name), want.shape)
+            if got is None or not np.all(np.isfinite(got)):
+                return None
+            want = np.asarray(want, dtype=np.float64)
+            worst = max(worst, float(np.max(np.abs(got - want)) /
+                                     (np.max(np.abs(got)) + np.max(np.abs(want)) + 1e-300)))
+        return (worst, run) if worst <= self.p['match_tolerance'] else None
 
-        Only the first `epochs` reports of a run are scored (the loop sends
-        one per epoch; more would make the judge an oracle for the student).
+    def _reference_verdict(self, run):
+        """(accuracy, recall, epoch): where the reference's own training is decided."""
+        full = self.p['bands'][0]['credit']
+        for epoch, accuracy in enumerate(run.accuracies, 1):
+            if self.credit_for(accuracy) >= full:
+                return accuracy, run.recalls[epoch - 1], epoch
+        return run.accuracies[-1], run.recalls[-1], len(run.accuracies)
+
+    def progress(self, answer, ctx):
+        """The judge's reply to an epoch's weights: STOP once the verdict is decided.
+
+        Decided after the first epoch when the weights are the reference's
+        (the same given start, the same examples in the same order: right
+        code computes the same weights, to float rounding, about 1e-6, and
+        trained on it would follow the reference to its accuracy); else at
+        the first epoch that earns full credit, or at weights that are no
+        longer finite. Only the first `epochs` reports of a run are scored
+        (the loop sends one per epoch; more would make the judge an oracle).
         """
         state = ctx.trained.setdefault(self.id, {'epochs': 0, 'decided': None, 'stop': False})
         if state['stop'] or state['epochs'] >= self.settings['epochs']:
@@ -161,10 +194,15 @@ class Accuracy(Kind):
         state['epochs'] += 1
         if answer.error is not None:
             return GO_ON
+        matched = self._as_reference(answer, ctx) if state['epochs'] == 1 else None
+        if matched is not None:
+            state['decided'] = (*self._reference_verdict(matched[1]), matched[0])
+            state['stop'] = True
+            return STOP
         accuracy, recall, problem = self._score(answer, ctx)
         if problem is None and self.p['stop_when_decided'] and \
                 self.credit_for(accuracy) >= self.p['bands'][0]['credit']:
-            state['decided'] = (accuracy, recall, state['epochs'])
+            state['decided'] = (accuracy, recall, state['epochs'], None)
         # NaN or infinite weights never recover: that verdict is decided too,
         # on the final answer, which says why.
         state['stop'] = state['decided'] is not None or problem is not None
@@ -174,8 +212,12 @@ class Accuracy(Kind):
         state = ctx.trained.get(self.id, {})
         epochs = self.settings['epochs']
         if state.get('decided'):
-            accuracy, recall, epoch = state['decided']
+            accuracy, recall, epoch, matched = state['decided']
             when = f" after epoch {epoch} of {epochs} (training stopped: the verdict was decided)"
+            if matched is not None:
+                when = (f": after the first epoch the weights are the reference's (relative "
+                        f"error {matched:.1e}), so trained on they reach what the reference's "
+                        f"reach, after epoch {epoch} of {epochs}")
         else:
             if got[0].error is not None:
                 return Verdict(0.0, str(got[0].error))
@@ -185,7 +227,7 @@ class Accuracy(Kind):
             when = f" after {epochs} epochs"
         credit = self.credit_for(accuracy)
         needed = self.p['bands'][0]['min_accuracy']
-        text = f"test accuracy {accuracy:.4f}{when} (full credit from {needed:.3f})"
+        text = f"test accuracy {accuracy:.4f}{when}; full credit from {needed:.3f}"
         dead = [str(d) for d in range(10) if recall[d] < 0.02]
         if credit < 1 and dead:
             text += f"; the model almost never predicts class {', '.join(dead)}"

@@ -68,6 +68,8 @@ class Context:
         train_transform: (784, 784) float64 matrix A: the training split the
             sandbox trains on is (noisy) public images times A (grading/data.py).
         trained: {accuracy test id: what the judge saw of its training so far}.
+        reference_runs: {accuracy test id: grading.data.ReferenceRun}, the
+            reference trained on the same split from the same weights.
         scaffold: the catalogue.scaffolds.Scaffold the package was written
             against (None: every requirement counts as stated).
     """
@@ -76,6 +78,7 @@ class Context:
     verdicts: dict = field(default_factory=dict)
     train_transform: object = None
     trained: dict = field(default_factory=dict)
+    reference_runs: dict = field(default_factory=dict)
     scaffold: object = None
 
     def stated(self, requirement):

@@ -162,10 +162,18 @@ class Selection:
         def stop(accuracy, recall):
             return accuracy >= self.min_accuracy or recall.min() < DEAD_RECALL
 
-        scores = reference_trajectory(self.model, dict(self.params), images, labels,
-                                      transform, stop)
-        accuracy, recall = scores[-1]
-        return accuracy >= self.min_accuracy and recall.min() >= DEAD_RECALL
+        run = reference_trajectory(self.model, dict(self.params), images, labels, transform,
+                                   stop)
+        return run.accuracies[-1] >= self.min_accuracy and run.recalls[-1].min() >= DEAD_RECALL
+
+
+@dataclass
+class ReferenceRun:
+    """The reference trained on a split: its weights after the first epoch (in the
+    split's coordinates) and its test accuracy after every epoch."""
+    first_epoch: dict        # {name: float32 array}
+    accuracies: list         # [float] one per epoch
+    recalls: list = None     # [(10,) float64] one per epoch
 
 
 def reference_trajectory(model, params, images, labels, transform, stop=None):
@@ -179,23 +187,27 @@ def reference_trajectory(model, params, images, labels, transform, stop=None):
         stop: stop(accuracy, recall) -> True to end training after that epoch.
 
     Returns:
-        [(test accuracy, recall (10,))] after each epoch trained.
+        ReferenceRun.
     """
     from ..catalogue import reference
     from .probes import train
     hidden = params.get('hidden_size', 0)
     initial = {'w:' + k: v for k, v in reference.given_weights(model, hidden).items()}
-    scores = []
+    run = ReferenceRun({}, [], [])
 
     def after_epoch(epoch, weights):
+        if epoch == 1:
+            run.first_epoch.update({k: np.array(v, dtype=np.float32) for k, v in weights.items()})
         pixels = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
         pixels['W1'] = transform @ pixels['W1']
-        scores.append(reference.score(model, hidden, pixels))
-        return stop is not None and stop(*scores[-1])
+        accuracy, recall = reference.score(model, hidden, pixels)
+        run.accuracies.append(accuracy)
+        run.recalls.append(recall)
+        return stop is not None and stop(accuracy, recall)
 
     train((reference.model_class(model), None), params, {'images': images, 'labels': labels},
           initial, after_epoch)
-    return scores
+    return run
 
 
 class GradingData:
@@ -279,6 +291,34 @@ class GradingData:
             self._train = folder
             self.seconds += time.monotonic() - start
         return self._train
+
+    def reference_run(self, model, params):
+        """The reference's ReferenceRun on this grader's split, for one training setting.
+
+        Computed once per split and setting (a full training, a few seconds)
+        and kept in the judge's cache beside the split.
+        """
+        key = hashlib.sha256(json.dumps([model, sorted(params.items())], default=str)
+                             .encode()).hexdigest()[:16]
+        path = self._cached_split() / f'reference-{key}.npz'
+        if not path.is_file():
+            start = time.monotonic()
+            folder = self._cached_split()
+            images = np.load(folder / 'images.npy', mmap_mode='r')
+            labels = np.load(folder / 'labels.npy')
+            with self._utils().limit_blas_threads(1):
+                run = reference_trajectory(model, dict(params), images, labels, self.transform)
+            arrays = {'w:' + k: v for k, v in run.first_epoch.items()}
+            fd, tmp = tempfile.mkstemp(dir=folder, suffix='.part')
+            with os.fdopen(fd, 'wb') as f:
+                np.savez(f, accuracies=np.array(run.accuracies),
+                         recalls=np.array(run.recalls), **arrays)
+            os.replace(tmp, path)
+            _publish(path)
+            self.seconds += time.monotonic() - start
+        with np.load(path) as saved:
+            return ReferenceRun({k[2:]: saved[k] for k in saved.files if k.startswith('w:')},
+                                saved['accuracies'].tolist(), list(saved['recalls']))
 
     def _cached_split(self):
         """The training split in the judge's cache (built on first use), keyed by
