@@ -448,9 +448,10 @@ def test_discover_lists_what_is_not_a_submission(tmp_path):
     assert 'link: a symbolic link' in text
 
 
-def test_an_overloaded_machine_never_scores_zero_and_a_rerun_grades_again(rubric, tmp_path):
-    """A run starved of CPU (here by a CPU quota of a tenth of a core: its wait for a
-    CPU grows as on a busy machine) is retried, then reported 'not graded', never 0."""
+def test_a_run_slow_by_itself_is_scored_never_left_ungraded(rubric, tmp_path):
+    """A run whose own processes keep it waiting for a CPU (here a CPU quota of a tenth of
+    a core: its wait grows as a herd of its own processes would make it) on a quiet
+    machine: the student's time, a failed test at once, the batch row scored."""
     from autograder.course.batch import grade_batch
     from autograder.course.class_report import write_class_report
     folder = tmp_path / 'class'
@@ -460,15 +461,13 @@ def test_an_overloaded_machine_never_scores_zero_and_a_rerun_grades_again(rubric
     document = grade_batch(folder, out, rubric=rubric, only=['activations.relu'],
                            progress=False, limits_kwargs=starved)
     (entry,) = document['students']
-    assert entry['status'] == 'not graded' and 'overloaded' in entry['reason'], entry
+    assert entry['status'] == 'graded' and entry['score'] == 0, entry
     results = json.loads((out / 'submissions' / 'spinner' / 'results.json').read_text())
-    assert results['output'].startswith('NOT GRADED')
-    assert results['extra_data']['status'] == 'not graded'
+    output = results['tests'][0]['output']
+    # Quiet machine: its own time; beside other work (.ci/under-load): busy, retried, and
+    # still scored. Never "not graded".
+    assert any(words in output for words in ('the machine was not busy', 'budget of CPU time',
+                                             'grading machine was busy')), output
     _, rows = read_gradebook(out)
-    assert rows['spinner']['score'] == '' and rows['spinner']['note'].startswith('not graded')
-    assert 'not graded because of the grading machine' in write_class_report(out).read_text()
-    again = grade_batch(folder, out, rubric=rubric, only=['activations.relu'], progress=False)
-    (entry,) = again['students']
-    assert entry['status'] == 'graded' and entry['score'] == 0
-    results = json.loads((out / 'submissions' / 'spinner' / 'results.json').read_text())
-    assert 'budget of CPU time' in results['tests'][0]['output']
+    assert rows['spinner']['score'] != ''
+    assert 'not graded because of the grading machine' not in write_class_report(out).read_text()

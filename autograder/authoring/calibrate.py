@@ -39,7 +39,7 @@ from ..catalogue.accuracy import Accuracy
 from ..catalogue.types import Context
 from ..grading.data import GradingData, reference_trajectory
 from ..grading.grader import selections
-from ..grading.report import write_text
+from ..files import write_text
 from ..grading.sandbox import Budget
 from ..grading.sessions import Job, run_jobs
 from ..grading.workspace import Inputs

@@ -369,7 +369,7 @@ def render_html(document):
 
 def write_report(document, out):
     """DIR/mutants.json and DIR/index.html; returns their paths."""
-    from ..grading.report import make_dir, write_json, write_text
+    from ..files import make_dir, write_json, write_text
     out = make_dir(out)
     write_json(out / 'mutants.json', document)
     write_text(out / 'index.html', render_html(document))

@@ -33,7 +33,8 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from .. import paths
-from ..grading import intake, report
+from ..files import make_dir, write_json
+from ..grading import intake
 from ..untrusted import name as shown
 from .discover import BatchError, discover, read_roster
 from .gradebook import write_gradebook
@@ -108,7 +109,7 @@ def _grade_one(grader, version, submission, final_dir):
     try:
         document, summary = grader.grade(submission, tmp)
         summary['grader'] = version  # a re-run skips only what this grader graded
-        report.write_json(tmp / 'summary.json', summary)
+        write_json(tmp / 'summary.json', summary)
         _publish(tmp, final_dir)
     except Exception as err:  # e.g. the output folder cannot be written
         shutil.rmtree(tmp, ignore_errors=True)
@@ -324,8 +325,8 @@ def grade_batch(folder, out, jobs=1, force=False, roster_path=None, rubric=None,
         unknown = sorted(set(students) - {e.id for e in entries})
         if unknown:
             raise BatchError(f"--student: no submission for {', '.join(map(shown, unknown))}")
-    submissions = report.make_dir(out / 'submissions')
-    report.make_dir(out)
+    submissions = make_dir(out / 'submissions')
+    make_dir(out)
     _recover(submissions)
     started = datetime.datetime.now().astimezone().isoformat(timespec='seconds')
     version = grader_version(rubric, only, scaffold)
@@ -415,7 +416,7 @@ def grade_batch(folder, out, jobs=1, force=False, roster_path=None, rubric=None,
     }
     if interrupted:
         document['interrupted'] = interrupted
-    report.write_json(out / 'batch.json', document)
+    write_json(out / 'batch.json', document)
     write_gradebook(out, document, roster)
     if interrupted:
         raise KeyboardInterrupt(interrupted)

@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .. import html
-from ..grading.report import FILE_MODE, make_dir, write_text
+from ..files import FILE_MODE, make_dir, write_text
 from ..untrusted import printable
 from .health import class_health
 

@@ -18,7 +18,7 @@ import io
 import json
 from pathlib import Path
 
-from ..grading.report import write_text
+from ..files import write_text
 from ..untrusted import csv_cell, name as shown, printable
 
 NBGRADER_COLUMNS = ['assignment', 'duedate', 'timestamp', 'student_id', 'last_name',

@@ -42,7 +42,7 @@ from pathlib import Path
 
 from .. import html, paths
 from ..grading import intake
-from ..grading.report import make_dir, write_text
+from ..files import make_dir, write_text
 from ..untrusted import name as shown
 from .discover import discover
 from .gradebook import write_csv

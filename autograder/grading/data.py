@@ -71,6 +71,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import paths
+from ..files import write_array
 from .secret import derived_seed
 
 CSV_NAMES = {'train': 'mnist_train.csv', 'test': 'mnist_test.csv'}
@@ -86,18 +87,6 @@ def _link_or_copy(source, target):
     except OSError:
         shutil.copyfile(source, target)
     _publish(target)
-
-
-def _save_atomically(path, array):
-    """np.save to path, complete or not at all (another grader may read it meanwhile)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix='.part')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            np.save(f, array, allow_pickle=False)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def _write_csv(images, labels, path):
@@ -414,7 +403,7 @@ class GradingData:
                 images, labels = self._utils().load_mnist('train')
                 array = np.rint(np.asarray(images) * 255).astype(np.uint8) \
                     if name.startswith('train-images') else np.asarray(labels, dtype=np.int64)
-                _save_atomically(cached, array)
+                write_array(cached, array, mode=0o644)
             _link_or_copy(cached, folder / name)
 
     def _cached_csv(self, split):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .. import paths
 from ..catalogue import load_catalogue, select
+from ..files import make_dir, write_json
 from ..catalogue.types import Context
 from . import intake, report
 from .data import GradingData, Selection
@@ -123,7 +124,7 @@ class Grader:
 
         Args:
             submission_path: a zip or a folder.
-            out_dir: created if needed (report.DIR_MODE).
+            out_dir: created if needed (files.DIR_MODE).
             on_test: called with each judge.TestResult as it is decided.
             only: glob patterns narrowing this grading's tests further.
 
@@ -132,7 +133,7 @@ class Grader:
         """
         start = time.monotonic()
         stages = {}
-        out_dir = report.make_dir(out_dir)
+        out_dir = make_dir(out_dir)
         try:
             return self._grade(submission_path, out_dir, on_test, only, start, stages)
         except (KeyboardInterrupt, SystemExit):
@@ -219,7 +220,7 @@ class Grader:
         written; 'total' ends there too.
         """
         document['execution_time'] = round(time.monotonic() - start, 2)
-        report.write_json(out_dir / 'results.json', document)
+        write_json(out_dir / 'results.json', document)
         now = time.monotonic()
         if report_start is not None:
             stages['report'] = now - report_start
@@ -228,5 +229,5 @@ class Grader:
                                       list(protections),
                                       {k: round(v, 4) for k, v in stages.items()},
                                       secret=fingerprint(self.secret), **extra)
-        report.write_json(out_dir / 'summary.json', summary)
+        write_json(out_dir / 'summary.json', summary)
         return document, summary

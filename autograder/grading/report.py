@@ -8,56 +8,16 @@ status ('graded', 'not graded' when the machine or the grader failed, with
 the reason), the isolation in force, seconds per stage, the grader's own
 errors. Both are written atomically and only by the judge.
 
-Files the kit writes for instructors (results, summaries, batch.json, the
-gradebook, the reports) are mode 0640 in folders of mode 0750: readable by
-the grader's group (course staff sharing a group), by nobody else, and
-never by the sandbox's users.
+They are written with autograder/files.py (atomic, mode 0640 in 0750 folders).
 """
-import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
+from ..files import make_dir, write_json
 from ..untrusted import capped, printable
-
-FILE_MODE, DIR_MODE = 0o640, 0o750
 MAX_OUTPUT = 8000       # characters of one test's feedback
 MAX_NOTES = 40          # intake lines in the top-level output
-
-
-def make_dir(path):
-    """A folder for instructor output (created with its parents), mode DIR_MODE."""
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, DIR_MODE)
-    return path
-
-
-def write_text(path, text):
-    """Write a text file atomically: a temporary file in the same folder, then rename.
-
-    Readers (and a run killed halfway) see the old file or the new one, never
-    a part. The file gets FILE_MODE.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8', errors='backslashreplace') as f:
-            f.write(text)
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def write_json(path, data):
-    """Write JSON atomically (see write_text); NaN and infinity are refused."""
-    write_text(path, json.dumps(data, indent=2, allow_nan=False) + '\n')
 
 
 def write_json_safely(out_dir, data):
