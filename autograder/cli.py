@@ -367,9 +367,15 @@ def build_parser():
     from .course.similarity import add_arguments
     similarity = _add(commands, 'similarity', _cmd_similarity,
                       "rank submissions by the code they share",
-                      "Compare every pair of submissions (copydetect, with the scaffold left "
-                      "out) and flag code built at run time (exec/eval of decoded text).",
-                      ["autograder similarity submissions/ --out sim"])
+                      "Compare every pair of submissions by the code of their own they share "
+                      "(the scaffold and passages common to the class left out; names, "
+                      "comments, docstrings and spacing ignored), optionally against archives "
+                      "of earlier terms, and flag code built at run time (exec/eval of "
+                      "decoded text). See docs/similarity.md.",
+                      ["autograder similarity submissions/ --out sim",
+                       "autograder similarity submissions/ --out sim --scaffold course_skeleton/",
+                       "autograder similarity submissions/ --out sim --against last_term/ "
+                       "--against public/"])
     add_arguments(similarity)
 
     tests = _add(commands, 'tests', _cmd_tests, "list the hidden tests and their declarations",

@@ -1,0 +1,187 @@
+"""Every submission against every other, through an index of k-gram hashes.
+
+Own code. A k-gram (K consecutive normalised tokens) of a submission is its
+own when none of its tokens is scaffold (scaffold.py) or lies in a *common*
+k-gram: one found in at least `common_count(n)` of the n submissions read
+(this class and the archives), whatever scaffold it came from. That is
+MOSS's -m: a passage many students have is not evidence that two of them
+copied, be it a skeleton's given code, a docstring-free idiom
+(`np.exp(x - x.max(axis=1, keepdims=True))`) or a line every correct
+solution needs.
+
+Shares. For submissions A and B, A's share is the fraction of A's own
+k-grams whose hash is also among B's own k-grams (with multiplicity: a
+passage A repeats counts each time). A file's share is the same over that
+file's own k-grams. The pair's similarity is the largest of: A's share, B's
+share, and the share of any one file of either that holds at least
+`file_min` own k-grams (so one file copied into otherwise own work shows).
+
+Cost. Own hashes held by one submission only cannot make a pair; the rest are
+grouped by hash, and each group adds its count to every (file, submission)
+cell it touches, in numpy, in bounded chunks. The cells form a dense
+(files x submissions) count table: 1,000 submissions of 10 files is 40 MB.
+"""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import fingerprints
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The comparison's parameters (docs/similarity.md says how each was chosen).
+
+    k: tokens per k-gram. scaffold_k: tokens per run of raw tokens, for the
+    scaffold (scaffold.py) and the class's common raw runs (mark_own).
+    common_fraction, common_min: a k-gram is common when at least
+    max(common_min, ceil(common_fraction * n)) of the n submissions hold it.
+    file_min: own k-grams a file needs for its own share to count.
+    match_min: own k-grams two submissions must share to be flagged.
+    """
+    k: int = 16
+    scaffold_k: int = 10
+    common_fraction: float = 0.1
+    common_min: int = 4
+    file_min: int = 40
+    match_min: int = 25
+
+    def common_count(self, n):
+        return max(self.common_min, math.ceil(self.common_fraction * n))
+
+
+@dataclass
+class Scores:
+    """Pairwise counts and shares over n documents (numpy arrays).
+
+    counts: (n, n) int64, [a, b] = own k-grams of a whose hash b holds.
+    own: (n,) int64 own k-grams per document.
+    file_best: (n, n) float64, [a, b] = the largest share of one of a's
+        files with at least file_min own k-grams; file_arg: which file
+        (index into a's files; -1 for none).
+    """
+    counts: np.ndarray
+    own: np.ndarray
+    file_best: np.ndarray
+    file_arg: np.ndarray
+
+    def share(self):
+        with np.errstate(divide='ignore', invalid='ignore'):
+            return np.where(self.own[:, None] > 0, self.counts / self.own[:, None], 0.0)
+
+
+def _common(sets, threshold):
+    """Sorted hashes found in at least `threshold` of the sorted unique arrays `sets`."""
+    if not sets:
+        return np.zeros(0, dtype=np.uint64)
+    values, counts = np.unique(np.concatenate(sets), return_counts=True)
+    return values[counts >= threshold]
+
+
+def mark_own(documents, settings):
+    """Set every file's `own` k-grams; return (common hashes, the count that makes one common).
+
+    Common: a normalised k-gram, or a raw_k-gram of tokens as written (which
+    catches the short stretches of a skeleton between two pieces of a
+    student's code, as scaffold.py does for a known one), held by at least
+    common_count(n) documents.
+    """
+    k, raw_k = settings.k, settings.scaffold_k
+    clean = [d.distinct_hashes() for d in documents]
+    threshold = settings.common_count(len(documents))
+    common = _common([norm for norm, _ in clean], threshold)
+    common_raw = _common([raw for _, raw in clean], threshold)
+    for document in documents:
+        for f in document.files:
+            n = len(f.tokens)
+            f.masked = f.masked | fingerprints.covered_tokens(
+                fingerprints.member(f.hashes, common), n, k) | fingerprints.covered_tokens(
+                fingerprints.member(f.raw_hashes, common_raw), n, raw_k)
+            f.own = fingerprints.free_windows(f.masked, k)
+    return common, threshold
+
+
+def _entries(documents):
+    """(hash, file, count) of every file's own k-grams and (hash, doc) of every document's.
+
+    Only hashes held by two documents or more are kept: the others match nothing.
+    """
+    src_hash, src_file, src_count, dst_hash, dst_doc = [], [], [], [], []
+    index = 0
+    for d, document in enumerate(documents):
+        per_doc = []
+        for f in document.files:
+            values, counts = np.unique(f.own_hashes(), return_counts=True)
+            src_hash.append(values)
+            src_file.append(np.full(len(values), index, dtype=np.int64))
+            src_count.append(counts)
+            per_doc.append(values)
+            index += 1
+        values = np.unique(np.concatenate(per_doc)) if per_doc else np.zeros(0, np.uint64)
+        dst_hash.append(values)
+        dst_doc.append(np.full(len(values), d, dtype=np.int64))
+    join = (lambda parts, dtype: np.concatenate(parts).astype(dtype) if parts
+            else np.zeros(0, dtype))
+    src = (join(src_hash, np.uint64), join(src_file, np.int64), join(src_count, np.int64))
+    dst = (join(dst_hash, np.uint64), join(dst_doc, np.int64))
+    values, counts = np.unique(dst[0], return_counts=True)
+    shared = values[counts >= 2]
+    keep_src = fingerprints.member(src[0], shared)
+    keep_dst = fingerprints.member(dst[0], shared)
+    src = tuple(a[keep_src] for a in src)
+    dst = tuple(a[keep_dst] for a in dst)
+    order = np.argsort(dst[0], kind='stable')
+    return src, tuple(a[order] for a in dst)
+
+
+def score(documents, settings, chunk=4_000_000):
+    """Scores of every pair of documents (call mark_own first).
+
+    Pairs of two archive entries are never counted.
+    """
+    n = len(documents)
+    file_doc = np.array([d for d, doc in enumerate(documents) for _ in doc.files],
+                        dtype=np.int64)
+    file_own = np.array([int(f.own.sum()) for doc in documents for f in doc.files],
+                        dtype=np.int64)
+    archive = np.array([doc.archive for doc in documents], dtype=bool)
+    table = np.zeros((len(file_doc), n), dtype=np.int32)
+    (src_hash, src_file, src_count), (dst_hash, dst_doc) = _entries(documents)
+    low = np.searchsorted(dst_hash, src_hash, 'left')
+    size = np.searchsorted(dst_hash, src_hash, 'right') - low
+    start = 0
+    while start < len(src_hash):
+        # as many source entries as keep the expansion near `chunk` cells
+        stop = start + 1 + int(np.searchsorted(np.cumsum(size[start:]), chunk))
+        stop = min(stop, len(src_hash))
+        sizes = size[start:stop]
+        rows = np.repeat(np.arange(start, stop), sizes)
+        offsets = np.arange(len(rows)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        targets = dst_doc[low[rows] + offsets]
+        files = src_file[rows]
+        sources = file_doc[files]
+        keep = (targets != sources) & ~(archive[sources] & archive[targets])
+        np.add.at(table, (files[keep], targets[keep]), src_count[rows[keep]])
+        start = stop
+    if not n:
+        empty = np.zeros((0, 0))
+        return Scores(empty.astype(np.int64), np.zeros(0, np.int64), empty,
+                      empty.astype(np.int64))
+    # every document has at least one file, and its files are contiguous
+    boundaries = np.flatnonzero(np.r_[True, file_doc[1:] != file_doc[:-1]])
+    counts = np.add.reduceat(table, boundaries, axis=0, dtype=np.int64)
+    own = np.add.reduceat(file_own, boundaries)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        shares = np.where(file_own[:, None] >= settings.file_min,
+                          table / np.maximum(file_own, 1)[:, None], -1.0)
+    file_best = np.zeros((n, n))
+    file_arg = np.full((n, n), -1, dtype=np.int64)
+    for d in range(n):
+        rows = slice(boundaries[d], boundaries[d + 1] if d + 1 < n else len(file_doc))
+        block = shares[rows]
+        best = block.argmax(axis=0)
+        value = block[best, np.arange(n)]
+        file_best[d] = np.maximum(value, 0.0)
+        file_arg[d] = np.where(value >= 0, best, -1)
+    return Scores(counts, own, file_best, file_arg)
