@@ -1,0 +1,206 @@
+import time
+import random
+
+import numpy as np
+import matplotlib.pyplot as plt
+
+
+def load_csv(path):
+    """
+    Read an MNIST CSV file: one image per line, the label first and then the
+    784 pixel values (integers 0-255), comma separated, no header.
+    :param path: the path of the csv file
+    :return:
+        data: a list with one list of 784 floats in [0, 1] per image
+        labels: a list of int labels
+    """
+    data = []
+    labels = []
+    with open(path, 'r') as handle:
+        for line in handle:
+            fields = line.rstrip().split(',')
+            labels.append(int(fields[0]))
+            data.append([int(value) / 255 for value in fields[1:]])
+    return data, labels
+
+
+def load_mnist_trainval():
+    """
+    Load ./data/mnist_train.csv and split it, without shuffling, into the first
+    80% for training and the last 20% for validation.
+    :return: train_data, train_label, val_data, val_label (Python lists)
+    """
+    print("Loading training data...")
+    data, label = load_csv('./data/mnist_train.csv')
+    assert len(data) == len(label)
+    print("Training data loaded with {count} images".format(count=len(data)))
+
+    train_data = None
+    train_label = None
+    val_data = None
+    val_label = None
+    #############################################################################
+    # TODO:                                                                     #
+    #    1) Split the training data: the first 80% to train, the last 20% to    #
+    #       validate                                                            #
+    #############################################################################
+    # The first 80 percent of the images train the model, the rest validate it.
+    number_of_training_images = int(len(data) * 0.8)
+    train_data = data[:number_of_training_images]
+    train_label = label[:number_of_training_images]
+    val_data = data[number_of_training_images:]
+    val_label = label[number_of_training_images:]
+    #############################################################################
+    #                              END OF YOUR CODE                             #
+    #############################################################################
+    return train_data, train_label, val_data, val_label
+
+
+def load_mnist_test():
+    """
+    Load ./data/mnist_test.csv.
+    :return: data, label (Python lists)
+    """
+    print("Loading testing data...")
+    data, label = load_csv('./data/mnist_test.csv')
+    assert len(data) == len(label)
+    print("Testing data loaded with {count} images".format(count=len(data)))
+    return data, label
+
+
+def generate_batched_data(data, label, batch_size=32, shuffle=False, seed=None):
+    """
+    Turn the data into batches, shuffled first when asked.
+    :param data: a list of images, each a list of 784 pixel values
+    :param label: a list of labels
+    :param batch_size: the number of images per batch
+    :param shuffle: whether to shuffle the data (True for training)
+    :param seed: the seed of the random generator
+    :return:
+        batched_data: a list of batches of images
+        batched_label: a list of batches of labels
+    """
+    batched_data = None
+    batched_label = None
+    if seed:
+        random.seed(seed)
+
+    #############################################################################
+    # TODO:                                                                     #
+    #    1) Shuffle data and label together if shuffle=True                     #
+    #    2) Cut them into batches of batch_size; the last batch may be          #
+    #       smaller                                                             #
+    #############################################################################
+    # Shuffle a list of positions, so images and labels move together.
+    positions = list(range(len(data)))
+    if shuffle:
+        random.shuffle(positions)
+    batched_data = []
+    batched_label = []
+    for batch_start in range(0, len(positions), batch_size):
+        positions_in_batch = positions[batch_start:batch_start + batch_size]
+        batched_data.append(np.array([data[position] for position in positions_in_batch]))
+        batched_label.append(np.array([label[position] for position in positions_in_batch]))
+    #############################################################################
+    #                              END OF YOUR CODE                             #
+    #############################################################################
+    return batched_data, batched_label
+
+
+def train(epoch, batched_train_data, batched_train_label, model, optimizer, debug=True):
+    """
+    Train the model for one epoch: a forward pass (default mode, which is
+    'train') and an optimizer step per batch.
+    :return:
+        epoch_loss: the mean of the batch losses
+        epoch_acc: the accuracy over every image of the epoch
+    """
+    epoch_loss = 0.0
+    hits = 0
+    count_samples = 0.0
+    n_batches = len(batched_train_data)
+    for idx, (batch, target) in enumerate(zip(batched_train_data, batched_train_label)):
+        started = time.time()
+        loss, accuracy = model.forward(batch, target)
+        optimizer.update(model)
+
+        epoch_loss += loss
+        hits += accuracy * batch.shape[0]
+        count_samples += batch.shape[0]
+
+        elapsed = time.time() - started
+        if idx % 10 == 0 and debug:
+            print('Epoch: [{}][{}/{}]\tBatch Time {:.3f} \tBatch Loss {:.4f}\t'
+                  'Train Accuracy {:.4f}\t'.format(epoch, idx, n_batches, elapsed,
+                                                  loss, accuracy))
+    epoch_loss /= n_batches
+    epoch_acc = hits / count_samples
+
+    if debug:
+        print("* Average Accuracy of Epoch {} is: {:.4f}".format(epoch, epoch_acc))
+    return epoch_loss, epoch_acc
+
+
+def evaluate(batched_test_data, batched_test_label, model, debug=True):
+    """
+    Evaluate the model (forward passes with mode='valid', no optimizer step).
+    :return:
+        epoch_loss: the mean of the batch losses
+        epoch_acc: the accuracy over every image
+    """
+    epoch_loss = 0.0
+    hits = 0
+    count_samples = 0.0
+    n_batches = len(batched_test_data)
+    for idx, (batch, target) in enumerate(zip(batched_test_data, batched_test_label)):
+        loss, accuracy = model.forward(batch, target, mode='valid')
+
+        epoch_loss += loss
+        hits += accuracy * batch.shape[0]
+        count_samples += batch.shape[0]
+        if debug:
+            print('Evaluate: [{}/{}]\tBatch Accuracy {:.4f}\t'.format(idx, n_batches, accuracy))
+    epoch_loss /= n_batches
+    epoch_acc = hits / count_samples
+
+    return epoch_loss, epoch_acc
+
+
+def plot_curves(train_loss_history, train_acc_history, valid_loss_history, valid_acc_history):
+    """
+    Plot the learning curves: the training and validation loss in one figure,
+    the training and validation accuracy in another.
+    :param train_loss_history: the training loss of each epoch
+    :param train_acc_history: the training accuracy of each epoch
+    :param valid_loss_history: the validation loss of each epoch
+    :param valid_acc_history: the validation accuracy of each epoch
+    :return: None, save two figures in the current directory
+    """
+    #############################################################################
+    # TODO:                                                                     #
+    #    1) Plot the training and validation loss in one figure                 #
+    #    2) Plot the training and validation accuracy in another                #
+    #############################################################################
+    # One figure with the loss on the left and the accuracy on the right.
+    epoch_numbers = range(1, len(train_loss_history) + 1)
+    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(12, 5))
+    loss_axes.plot(epoch_numbers, train_loss_history, marker='o', label='Training loss')
+    loss_axes.plot(epoch_numbers, valid_loss_history, marker='o', label='Validation loss')
+    loss_axes.set_title('Loss per epoch')
+    loss_axes.set_xlabel('Epoch')
+    loss_axes.set_ylabel('Cross-entropy loss')
+    loss_axes.grid(True)
+    loss_axes.legend()
+    accuracy_axes.plot(epoch_numbers, train_acc_history, marker='o', label='Training accuracy')
+    accuracy_axes.plot(epoch_numbers, valid_acc_history, marker='o', label='Validation accuracy')
+    accuracy_axes.set_title('Accuracy per epoch')
+    accuracy_axes.set_xlabel('Epoch')
+    accuracy_axes.set_ylabel('Accuracy')
+    accuracy_axes.grid(True)
+    accuracy_axes.legend()
+    figure.tight_layout()
+    figure.savefig('learning_curves.png')
+    plt.show()
+    #############################################################################
+    #                              END OF YOUR CODE                             #
+    #############################################################################

@@ -1,0 +1,2 @@
+from .softmax_regression import SoftmaxRegression
+from .two_layer_nn import TwoLayerNet
