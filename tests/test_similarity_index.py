@@ -9,8 +9,8 @@ from autograder.course.similarity.document import Document
 from autograder.course.similarity.index import Settings, mark_own, score
 from autograder.course.similarity.scaffold import Scaffold
 
-SETTINGS = Settings(k=5, scaffold_k=6, common_fraction=0.5, common_min=3, file_min=6,
-                    match_min=1)
+SETTINGS = Settings(k=5, scaffold_k=6, common_fraction=0.5, verbatim_fraction=0.5,
+                    common_min=3, file_min=6, match_min=1)
 
 
 @pytest.fixture(scope='module')
@@ -49,12 +49,23 @@ def build(texts_by_doc, scaffold, archive=()):
 
 
 def slow_counts(documents):
-    """counts[a][b]: own k-grams of a (with multiplicity) whose hash b holds, by Python sets."""
+    """(matched, weighted): [a][b] = own k-grams of a (with multiplicity) whose hash b holds,
+    counted, and weighted by 1 / the number of documents holding the k-gram; Python sets."""
     own = [[h for f in d.files for h in f.own_hashes().tolist()] for d in documents]
     sets = [set(o) for o in own]
-    return [[0 if a == b or (documents[a].archive and documents[b].archive)
-             else sum(h in sets[b] for h in own[a]) for b in range(len(documents))]
-            for a in range(len(documents))]
+    held = [set(h for f in d.files for h in f.hashes.tolist()) for d in documents]
+    df = {}
+    for hashes in held:
+        for h in hashes:
+            df[h] = df.get(h, 0) + 1
+    n = len(documents)
+    skip = [[a == b or (documents[a].archive and documents[b].archive) for b in range(n)]
+            for a in range(n)]
+    matched = [[0 if skip[a][b] else sum(h in sets[b] for h in own[a]) for b in range(n)]
+               for a in range(n)]
+    weighted = [[0.0 if skip[a][b] else sum(1 / df[h] for h in own[a] if h in sets[b])
+                 for b in range(n)] for a in range(n)]
+    return matched, weighted
 
 
 @pytest.mark.parametrize('chunk', [7, 4_000_000])
@@ -67,11 +78,13 @@ def test_counts_match_a_slow_reference(scaffold, chunk):
     texts['arch2'] = {'x.py': base[2]}  # archive with archive: never counted
     documents, _ = build(texts, scaffold, archive={'arch1', 'arch2'})
     scores = score(documents, SETTINGS, chunk=chunk)
-    assert scores.counts.tolist() == slow_counts(documents)
+    matched, weighted = slow_counts(documents)
+    assert scores.matched.tolist() == matched
+    assert np.allclose(scores.counts, weighted, rtol=1e-5)
     ids = [d.id for d in documents]
     a1, a2 = ids.index('arch1'), ids.index('arch2')
     assert scores.counts[a1, a2] == scores.counts[a2, a1] == 0
-    assert scores.counts[ids.index('s2'), a1] > 0  # the class against the archive
+    assert scores.matched[ids.index('s2'), a1] > 0  # the class against the archive
 
 
 def test_scaffold_and_common_passages_are_not_own(scaffold):
@@ -92,7 +105,7 @@ def test_scaffold_and_common_passages_are_not_own(scaffold):
     idiom_doc = Document.build('i', {'i.py': idiom}, SETTINGS.k, scaffold).files[0]
     assert fingerprints.member(idiom_doc.hashes, common).all()
     scores = score(documents, SETTINGS)
-    assert scores.counts[0, 1] == 0  # what s0 and s1 share is scaffold or common
+    assert scores.matched[0, 1] == 0  # what s0 and s1 share is scaffold or common
 
 
 def test_one_copied_file_shows_in_the_file_share(scaffold):
@@ -121,5 +134,5 @@ def test_empty_documents_and_tiny_files():
     docs = [Document.build(name, {'x.py': 'x = 1\n'}, 5, scaffold) for name in 'ab']
     mark_own(docs, SETTINGS)
     scores = score(docs, SETTINGS)
-    assert scores.counts.tolist() == [[0, 0], [0, 0]] and scores.own.tolist() == [0, 0]
+    assert scores.matched.tolist() == [[0, 0], [0, 0]] and scores.own.tolist() == [0, 0]
     assert np.all(scores.share() == 0)

@@ -24,11 +24,14 @@ class SimilarityError(Exception):
 class Pair:
     """Two submissions compared; b is the archive entry when one of them is.
 
-    similarity: the largest of a_share, b_share, a_file_share, b_file_share.
-    a_share: the share of a's own k-grams that b also holds.
+    similarity: the larger of a_share and b_share, or the smaller of
+        a_file_share and b_file_share if that is larger (one file copied:
+        each side's best file is mostly in the other).
+    a_share: the weighted share of a's own k-grams that b also holds (index.py).
     a_file, a_file_share: a's file with the largest share (of files with at
         least Settings.file_min own k-grams), '' if none.
     matched: own k-grams found in the other, the larger of the two directions.
+    evidence: the same, each k-gram weighted as in the shares.
     """
     a: str
     b: str
@@ -40,6 +43,7 @@ class Pair:
     b_file: str
     b_file_share: float
     matched: int
+    evidence: float = 0.0
     flagged: bool = False
     archive: str = ''  # the --against folder of b, '' for a pair within the class
 
@@ -104,7 +108,8 @@ def compare(folder, threshold=DEFAULT_THRESHOLD, scaffolds=(), archives=(), stub
     for extra in (*scaffolds, *archives):
         if not Path(extra).is_dir():
             raise SimilarityError(f"{shown(extra)}: not a folder")
-    scaffold = Scaffold([stub_dir, *scaffolds], settings.scaffold_k, settings.k)
+    scaffold = Scaffold([stub_dir, *scaffolds], settings.scaffold_k, settings.k,
+                        settings.literals)
     if not len(scaffold.hashes):
         raise SimilarityError(f"no student stubs (.py files) in {shown(stub_dir)}")
     sources = [(Path(folder), '')] + list(zip(map(Path, archives), _archive_labels(archives)))
@@ -121,7 +126,7 @@ def compare(folder, threshold=DEFAULT_THRESHOLD, scaffolds=(), archives=(), stub
             entries.append(entry)
             if texts is not None:
                 document = Document.build(entry_id, texts, settings.k, scaffold,
-                                          archive=bool(label))
+                                          archive=bool(label), literals=settings.literals)
                 entry.problems += document.problems
                 documents.append(document)
             if number % 50 == 0:
@@ -156,8 +161,11 @@ def _pairs(documents, scores, settings, threshold):
     share = scores.share()
     values = np.stack([share[a_idx, b_idx], share[b_idx, a_idx],
                        scores.file_best[a_idx, b_idx], scores.file_best[b_idx, a_idx]])
-    similarity = values.max(axis=0)
-    matched = np.maximum(scores.counts[a_idx, b_idx], scores.counts[b_idx, a_idx])
+    # a whole submission held by the other counts; one file only when the two files
+    # hold each other (one file copied), not when a small file is all idiom
+    similarity = np.maximum(values[:2].max(axis=0), values[2:].min(axis=0))
+    matched = np.maximum(scores.matched[a_idx, b_idx], scores.matched[b_idx, a_idx])
+    evidence = np.maximum(scores.counts[a_idx, b_idx], scores.counts[b_idx, a_idx])
     flagged = (similarity >= threshold) & (matched >= settings.match_min)
     pairs = []
     for i in np.flatnonzero(similarity > 0):
@@ -167,7 +175,8 @@ def _pairs(documents, scores, settings, threshold):
             a.id, b.id, round(float(similarity[i]), 4), round(float(values[0, i]), 4),
             round(float(values[1, i]), 4), a.files[fa].rel if fa >= 0 else '',
             round(float(values[2, i]), 4), b.files[fb].rel if fb >= 0 else '',
-            round(float(values[3, i]), 4), int(matched[i]), bool(flagged[i]),
+            round(float(values[3, i]), 4), int(matched[i]), round(float(evidence[i]), 2),
+            bool(flagged[i]),
             b.id.split('/', 1)[0] if b.archive else ''))
     pairs.sort(key=lambda p: (-p.flagged, -p.similarity, -p.matched, p.a, p.b))
     return pairs, len(a_idx)

@@ -29,6 +29,7 @@ class CodeFile:
     raw_hashes: np.ndarray
     masked: np.ndarray
     own: np.ndarray = None
+    weights: np.ndarray = None  # per own k-gram, set by the index
 
     def own_hashes(self):
         """(m,) uint64: the hashes of this file's own k-grams, in file order."""
@@ -50,7 +51,7 @@ class Document:
     problems: list = field(default_factory=list)
 
     @classmethod
-    def build(cls, doc_id, texts, k, scaffold, archive=False):
+    def build(cls, doc_id, texts, k, scaffold, archive=False, literals=False):
         """Tokenize and hash every file.
 
         Args:
@@ -61,7 +62,7 @@ class Document:
         """
         files, problems = [], []
         for rel in sorted(texts):
-            tokens = normalise(texts[rel])
+            tokens = normalise(texts[rel], literals)
             if tokens.problem:
                 problems.append(f"{rel}: {tokens.problem}")
             raw_hashes = fingerprints.kgram_hashes(tokens.raw_ids, scaffold.raw_k)

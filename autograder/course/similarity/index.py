@@ -1,25 +1,31 @@
 """Every submission against every other, through an index of k-gram hashes.
 
-Own code. A k-gram (K consecutive normalised tokens) of a submission is its
+Own code. A k-gram (k consecutive normalised tokens) of a submission is its
 own when none of its tokens is scaffold (scaffold.py) or lies in a *common*
-k-gram: one found in at least `common_count(n)` of the n submissions read
-(this class and the archives), whatever scaffold it came from. That is
+passage: a k-gram found in at least common_count(n) of the n submissions
+read (this class and the archives), or a run of scaffold_k tokens written
+identically, names and literals too, in verbatim_count(n) of them. That is
 MOSS's -m: a passage many students have is not evidence that two of them
-copied, be it a skeleton's given code, a docstring-free idiom
-(`np.exp(x - x.max(axis=1, keepdims=True))`) or a line every correct
-solution needs.
+copied, be it a skeleton's given code, an idiom
+(`np.exp(x - x.max(axis=1, keepdims=True))`) or a line every correct solution
+needs. Tokens inside a common passage are masked, so the k-grams that
+straddle it and a student's own code do not count either.
 
-Shares. For submissions A and B, A's share is the fraction of A's own
-k-grams whose hash is also among B's own k-grams (with multiplicity: a
-passage A repeats counts each time). A file's share is the same over that
-file's own k-grams. The pair's similarity is the largest of: A's share, B's
-share, and the share of any one file of either that holds at least
-`file_min` own k-grams (so one file copied into otherwise own work shows).
+Weights. An own k-gram held by d submissions weighs 1 / d: code only two
+students have counts twice what three have. Agreeing on a rarer choice is
+better evidence.
+
+Shares. A's share of B is the weight of A's own k-grams whose hash B also
+holds among its own, over the weight of all of A's own k-grams (with
+multiplicity: a passage A repeats counts each time). A file's share is the
+same over the file's own k-grams. compare.py makes the pair's similarity
+from them.
 
 Cost. Own hashes held by one submission only cannot make a pair; the rest are
-grouped by hash, and each group adds its count to every (file, submission)
+grouped by hash, and each group adds its weight to every (file, submission)
 cell it touches, in numpy, in bounded chunks. The cells form a dense
-(files x submissions) count table: 1,000 submissions of 10 files is 40 MB.
+(files x submissions) table of 32-bit floats: 1,000 submissions of 10 files
+each is 40 MB.
 """
 import math
 from dataclasses import dataclass
@@ -33,22 +39,35 @@ from . import fingerprints
 class Settings:
     """The comparison's parameters (docs/similarity.md says how each was chosen).
 
-    k: tokens per k-gram. scaffold_k: tokens per run of raw tokens, for the
-    scaffold (scaffold.py) and the class's common raw runs (mark_own).
+    k: tokens per k-gram.
+    scaffold_k: tokens per run of tokens as written, for the scaffold
+        (scaffold.py) and for the class's verbatim passages.
     common_fraction, common_min: a k-gram is common when at least
-    max(common_min, ceil(common_fraction * n)) of the n submissions hold it.
+        max(common_min, ceil(common_fraction * n)) of the n submissions hold it.
+    verbatim_fraction: a run of scaffold_k tokens written identically (names
+        and literals too) is common from max(common_min, ceil(verbatim_fraction
+        * n)) submissions: handed-out code a scaffold folder does not hold.
     file_min: own k-grams a file needs for its own share to count.
     match_min: own k-grams two submissions must share to be flagged.
+    weighting: 'inverse_df' (each own k-gram weighs 1 / the number of
+        submissions holding it) or 'none' (each weighs 1).
+    literals: keep the values of numbers and strings (else only their kind).
     """
     k: int = 16
     scaffold_k: int = 10
-    common_fraction: float = 0.1
+    common_fraction: float = 0.3
     common_min: int = 4
+    verbatim_fraction: float = 0.1
     file_min: int = 40
-    match_min: int = 25
+    match_min: int = 15
+    weighting: str = 'inverse_df'
+    literals: bool = True
 
     def common_count(self, n):
         return max(self.common_min, math.ceil(self.common_fraction * n))
+
+    def verbatim_count(self, n):
+        return max(self.common_min, math.ceil(self.verbatim_fraction * n))
 
 
 @dataclass
@@ -65,6 +84,7 @@ class Scores:
     own: np.ndarray
     file_best: np.ndarray
     file_arg: np.ndarray
+    matched: np.ndarray  # (n, n) int64, [a, b] = own k-grams of a that b holds, unweighted
 
     def share(self):
         with np.errstate(divide='ignore', invalid='ignore'):
@@ -90,8 +110,13 @@ def mark_own(documents, settings):
     k, raw_k = settings.k, settings.scaffold_k
     clean = [d.distinct_hashes() for d in documents]
     threshold = settings.common_count(len(documents))
-    common = _common([norm for norm, _ in clean], threshold)
-    common_raw = _common([raw for _, raw in clean], threshold)
+    if clean:
+        df_values, df_counts = np.unique(np.concatenate([norm for norm, _ in clean]),
+                                         return_counts=True)
+    else:
+        df_values, df_counts = np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    common = df_values[df_counts >= threshold]
+    common_raw = _common([raw for _, raw in clean], settings.verbatim_count(len(documents)))
     for document in documents:
         for f in document.files:
             n = len(f.tokens)
@@ -99,6 +124,11 @@ def mark_own(documents, settings):
                 fingerprints.member(f.hashes, common), n, k) | fingerprints.covered_tokens(
                 fingerprints.member(f.raw_hashes, common_raw), n, raw_k)
             f.own = fingerprints.free_windows(f.masked, k)
+            own = f.own_hashes()
+            if settings.weighting == 'inverse_df' and len(own):
+                f.weights = 1.0 / df_counts[np.searchsorted(df_values, own)]
+            else:
+                f.weights = np.ones(len(own))
     return common, threshold
 
 
@@ -107,15 +137,17 @@ def _entries(documents):
 
     Only hashes held by two documents or more are kept: the others match nothing.
     """
-    src_hash, src_file, src_count, dst_hash, dst_doc = [], [], [], [], []
+    src_hash, src_file, src_count, src_raw, dst_hash, dst_doc = [], [], [], [], [], []
     index = 0
     for d, document in enumerate(documents):
         per_doc = []
         for f in document.files:
-            values, counts = np.unique(f.own_hashes(), return_counts=True)
+            values, inverse = np.unique(f.own_hashes(), return_inverse=True)
             src_hash.append(values)
             src_file.append(np.full(len(values), index, dtype=np.int64))
-            src_count.append(counts)
+            src_count.append(np.bincount(inverse.ravel(), weights=f.weights,
+                                         minlength=len(values)))
+            src_raw.append(np.bincount(inverse.ravel(), minlength=len(values)))
             per_doc.append(values)
             index += 1
         values = np.unique(np.concatenate(per_doc)) if per_doc else np.zeros(0, np.uint64)
@@ -123,7 +155,8 @@ def _entries(documents):
         dst_doc.append(np.full(len(values), d, dtype=np.int64))
     join = (lambda parts, dtype: np.concatenate(parts).astype(dtype) if parts
             else np.zeros(0, dtype))
-    src = (join(src_hash, np.uint64), join(src_file, np.int64), join(src_count, np.int64))
+    src = (join(src_hash, np.uint64), join(src_file, np.int64), join(src_count, np.float64),
+           join(src_raw, np.int64))
     dst = (join(dst_hash, np.uint64), join(dst_doc, np.int64))
     values, counts = np.unique(dst[0], return_counts=True)
     shared = values[counts >= 2]
@@ -143,11 +176,14 @@ def score(documents, settings, chunk=4_000_000):
     n = len(documents)
     file_doc = np.array([d for d, doc in enumerate(documents) for _ in doc.files],
                         dtype=np.int64)
-    file_own = np.array([int(f.own.sum()) for doc in documents for f in doc.files],
-                        dtype=np.int64)
+    file_own = np.array([float(f.weights.sum()) for doc in documents for f in doc.files],
+                        dtype=np.float64)
+    file_kgrams = np.array([int(f.own.sum()) for doc in documents for f in doc.files],
+                           dtype=np.int64)
     archive = np.array([doc.archive for doc in documents], dtype=bool)
-    table = np.zeros((len(file_doc), n), dtype=np.int32)
-    (src_hash, src_file, src_count), (dst_hash, dst_doc) = _entries(documents)
+    table = np.zeros((len(file_doc), n), dtype=np.float32)
+    matched = np.zeros((n, n), dtype=np.int64)
+    (src_hash, src_file, src_count, src_raw), (dst_hash, dst_doc) = _entries(documents)
     low = np.searchsorted(dst_hash, src_hash, 'left')
     size = np.searchsorted(dst_hash, src_hash, 'right') - low
     start = 0
@@ -163,17 +199,18 @@ def score(documents, settings, chunk=4_000_000):
         sources = file_doc[files]
         keep = (targets != sources) & ~(archive[sources] & archive[targets])
         np.add.at(table, (files[keep], targets[keep]), src_count[rows[keep]])
+        np.add.at(matched, (sources[keep], targets[keep]), src_raw[rows[keep]])
         start = stop
     if not n:
         empty = np.zeros((0, 0))
-        return Scores(empty.astype(np.int64), np.zeros(0, np.int64), empty,
+        return Scores(empty, np.zeros(0), empty, empty.astype(np.int64),
                       empty.astype(np.int64))
     # every document has at least one file, and its files are contiguous
     boundaries = np.flatnonzero(np.r_[True, file_doc[1:] != file_doc[:-1]])
-    counts = np.add.reduceat(table, boundaries, axis=0, dtype=np.int64)
+    counts = np.add.reduceat(table, boundaries, axis=0, dtype=np.float64)
     own = np.add.reduceat(file_own, boundaries)
     with np.errstate(divide='ignore', invalid='ignore'):
-        shares = np.where(file_own[:, None] >= settings.file_min,
+        shares = np.where(file_kgrams[:, None] >= settings.file_min,
                           table / np.maximum(file_own, 1)[:, None], -1.0)
     file_best = np.zeros((n, n))
     file_arg = np.full((n, n), -1, dtype=np.int64)
@@ -184,4 +221,4 @@ def score(documents, settings, chunk=4_000_000):
         value = block[best, np.arange(n)]
         file_best[d] = np.maximum(value, 0.0)
         file_arg[d] = np.where(value >= 0, best, -1)
-    return Scores(counts, own, file_best, file_arg)
+    return Scores(counts, own, file_best, file_arg, matched)

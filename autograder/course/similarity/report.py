@@ -10,7 +10,7 @@ from .regions import CONTEXT_LINES, compare_files
 
 DEFAULT_TOP = 30
 CSV_COLUMNS = ['rank', 'a', 'b', 'similarity', 'a_share', 'b_share', 'a_file', 'a_file_share',
-               'b_file', 'b_file_share', 'matched', 'flagged', 'archive']
+               'b_file', 'b_file_share', 'matched', 'evidence', 'flagged', 'archive']
 
 
 def pair_files(result, pair, with_text=False):

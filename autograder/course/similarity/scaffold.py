@@ -55,7 +55,7 @@ def python_files(folder):
 class Scaffold:
     """The scaffold's k-gram hashes (sorted, unique) and where they came from."""
 
-    def __init__(self, folders, raw_k, k):
+    def __init__(self, folders, raw_k, k, literals=False):
         self.raw_k, self.k = raw_k, k
         self.sources = []  # (folder, number of .py files)
         raw, norm = [], []
@@ -63,7 +63,7 @@ class Scaffold:
             files = python_files(folder)
             self.sources.append((str(folder), len(files)))
             for _, data in files:
-                tokens = normalise(decode(data).text)
+                tokens = normalise(decode(data).text, literals)
                 raw.append(fingerprints.kgram_hashes(tokens.raw_ids, raw_k))
                 norm.append(fingerprints.kgram_hashes(tokens.ids, k))
         empty = np.zeros(0, dtype=np.uint64)

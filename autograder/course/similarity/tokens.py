@@ -219,8 +219,21 @@ def _statement_strings(raw):
     return drop
 
 
-def normalise(text):
-    """Tokens of a file's decoded text; never raises on any str."""
+def _literal(value, kind):
+    """A literal's value as text (1e-3 and 0.001, 'a' and "a" alike), or its kind."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            return repr(ast.literal_eval(value))[:200]
+    except Exception:  # f-strings, broken literals, anything literal_eval refuses
+        return kind
+
+
+def normalise(text, literals=False):
+    """Tokens of a file's decoded text; never raises on any str.
+
+    literals: keep each number's and string's value (else only its kind).
+    """
     bound = bound_names(text)
     raw, problem = _lex(text)
     drop = _statement_strings(raw)
@@ -236,13 +249,15 @@ def normalise(text):
             else:
                 norm = value
         elif kind == _NUMBER:
-            norm = NUMBER
+            norm = _literal(value, NUMBER) if literals else NUMBER
         elif kind == _STRING:
-            if texts and texts[-1] == STRING and raw[index - 1][0] == _STRING:
+            if raws and raw[index - 1][0] == _STRING and index - 1 not in drop:
                 ends[-1] = end  # 'a' 'b' is one string
                 raws[-1] += value
+                if literals:
+                    texts[-1] = _literal(raws[-1], STRING)
                 continue
-            norm = STRING
+            norm = _literal(value, STRING) if literals else STRING
         elif kind == _NEWLINE or value == ';':
             if not texts or texts[-1] == LINE_END:
                 continue  # 'x = 1;' and blank statements add no line end

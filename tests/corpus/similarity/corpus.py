@@ -5,10 +5,12 @@
 
 Independent members (no two share code beyond the scaffold they were given):
 - tests/corpus/class/*/: the class of independent solutions (course-style
-  against the 2021, 2023 and 2025 skeletons, kit-style against the stubs);
+  against the 2021, 2023 and 2025 handouts of tests/corpus/class/scaffolds/,
+  kit-style against the stubs);
 - the five kit-style students of kit_members.py;
-- the kit's reference solution and the course-style packages of
-  tests/corpus/course/ (correct/, correct2025/).
+- the kit's reference solution.
+(tests/corpus/course/correct*/ stay out: they follow handout text of their
+own, which no scaffold folder holds.)
 
 Disguised copies (disguise.py), each of a different source, course-style and
 kit-style alike: every KIND of disguise.py but transplant applied to two
@@ -30,7 +32,6 @@ import disguise  # noqa: E402
 import kit_members  # noqa: E402
 
 CLASS = KIT / 'tests' / 'corpus' / 'class'
-COURSE = KIT / 'tests' / 'corpus' / 'course'
 KINDS = ('rename', 'strip', 'reorder', 'respace', 'all', 'utf7')
 TRANSPLANT_FILES = ('models/two_layer_nn.py', 'utils.py')
 
@@ -47,9 +48,6 @@ def independent_sources():
         for folder in sorted(CLASS.iterdir()):
             if folder.is_dir() and _package(folder):
                 members[f"class-{folder.name}"] = folder
-    for name in ('correct', 'correct2025'):
-        if _package(COURSE / name):
-            members[f"course-{name}"] = COURSE / name
     members['kit-reference'] = KIT / 'solutions'
     return members
 
@@ -77,37 +75,30 @@ def _style(member):
 
 
 def plan(ids):
-    """[(kind, source, into or None)]: which copies to plant, alternating styles."""
-    by_style = {'kit': [m for m in ids if _style(m) == 'kit'],
-                'course': [m for m in ids if _style(m) == 'course']}
-    order = []
-    for pair in zip(by_style['course'], by_style['kit']):
-        order.extend(pair)
-    order += [m for m in ids if m not in order]
-    steps, used = [], 0
-    for kind in KINDS:
-        for _ in range(2):
-            steps.append((kind, order[used % len(order)], None))
-            used += 1
-    # transplants: a file of one member into another of the same style, neither
-    # of them copied otherwise (the `into` member leaves the class)
-    sources = {source for _, source, _ in steps}
+    """[(kind, source, into or None)]: which copies to plant.
+
+    The last two members of each style are kept for the transplants (the
+    `into` member leaves the class, so it must not be copied otherwise);
+    the disguises take the other members in turn, the styles alternating.
+    """
+    styles = {style: [m for m in ids if _style(m) == style] for style in ('course', 'kit')}
+    reserved = {style: members[-2:] for style, members in styles.items()}
+    free = {style: [m for m in members if m not in reserved[style]]
+            for style, members in styles.items()}
+    order = [m for pair in zip(free['course'], free['kit']) for m in pair]
+    order += [m for m in free['course'] + free['kit'] if m not in order]
+    steps = [(kind, order[(2 * number + second) % len(order)], None)
+             for number, kind in enumerate(KINDS) for second in (0, 1)]
     for style in ('course', 'kit'):
-        free = [m for m in by_style[style] or ids if m not in sources]
-        steps.append(('transplant', free[-1], free[-2]))
-        sources.update(free[-2:])
+        if len(reserved[style]) == 2:
+            into, source = reserved[style]
+            steps.append(('transplant', source, into))
     return steps
 
 
-def build(folder, copies=True):
-    """The corpus in folder/<id>/; returns {'independent': [ids], 'copies': {copy: source},
-    'files': {copy: the transplanted file}}."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    ids = write_independent(folder)
+def plant_copies(folder, ids):
+    """Write the planned copies of members `ids` into folder; return the manifest."""
     manifest = {'independent': list(ids), 'copies': {}, 'files': {}}
-    if not copies:
-        return manifest
     for number, (kind, source, into) in enumerate(plan(ids)):
         if kind == 'transplant':
             name = f"copy-transplant-{source}-into-{into}"
@@ -121,3 +112,25 @@ def build(folder, copies=True):
             disguise.disguise(kind, folder / source, folder / name, seed=number)
         manifest['copies'][name] = source
     return manifest
+
+
+def build(folder, copies=True):
+    """The corpus in folder/<id>/; returns {'independent': [ids], 'copies': {copy: source},
+    'files': {transplant copy: the file it took}}."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    ids = write_independent(folder)
+    if not copies:
+        return {'independent': ids, 'copies': {}, 'files': {}}
+    return plant_copies(folder, ids)
+
+
+def plant(source, folder):
+    """A copy of the class folder `source` (one package folder per student) with copies planted."""
+    folder = Path(folder)
+    ids = []
+    for member in sorted(Path(source).iterdir()):
+        if member.is_dir() and not member.name.startswith('.'):
+            _copy_package(member, folder / member.name)
+            ids.append(member.name)
+    return plant_copies(folder, ids)
