@@ -98,7 +98,7 @@ def test_scaffold_and_common_passages_are_not_own(scaffold):
     documents, common = build(texts, scaffold)
     for d in documents:
         f = d.files[0]
-        n_given = len(Document.build('g', {'g.py': given}, SETTINGS.k, scaffold).files[0].tokens)
+        n_given = len(Document.build('g', {'g.py': given}, SETTINGS.k, scaffold).files[0])
         assert f.masked[:n_given].all(), "the given function is scaffold"
     # the idiom is in 4 of 6 submissions: at least common_count(6) = 3, so common
     assert SETTINGS.common_count(6) == 3 and len(common)

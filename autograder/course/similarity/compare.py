@@ -122,11 +122,12 @@ def compare(folder, threshold=DEFAULT_THRESHOLD, scaffolds=(), archives=(), stub
         problems += [f"{label}: {p}" if label else p for p in found_problems]
         for number, (sub_id, path) in enumerate(found, 1):
             entry_id = f"{label}/{sub_id}" if label else sub_id
-            entry, texts = read_entry(entry_id, path, allowlist, label)
+            entry, texts, trees = read_entry(entry_id, path, allowlist, label)
             entries.append(entry)
             if texts is not None:
                 document = Document.build(entry_id, texts, settings.k, scaffold,
-                                          archive=bool(label), literals=settings.literals)
+                                          archive=bool(label), literals=settings.literals,
+                                          trees=trees)
                 entry.problems += document.problems
                 documents.append(document)
             if number % 50 == 0:

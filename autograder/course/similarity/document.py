@@ -14,7 +14,7 @@ class CodeFile:
     Attributes:
         rel: the file's path in the submission.
         text: its decoded source (what the report shows).
-        tokens: tokens.Tokens of the text.
+        starts, ends: (n,) int64, each normalised token's character offsets.
         hashes: (n - k + 1,) uint64 k-gram hashes of the normalised tokens.
         raw_hashes: (n - raw_k + 1,) uint64 hashes of raw_k-grams of the
             tokens as written (scaffold.py).
@@ -24,12 +24,17 @@ class CodeFile:
     """
     rel: str
     text: str
-    tokens: object
+    starts: np.ndarray
+    ends: np.ndarray
     hashes: np.ndarray
     raw_hashes: np.ndarray
     masked: np.ndarray
     own: np.ndarray = None
     weights: np.ndarray = None  # per own k-gram, set by the index
+
+    def __len__(self):
+        """The number of normalised tokens."""
+        return len(self.starts)
 
     def own_hashes(self):
         """(m,) uint64: the hashes of this file's own k-grams, in file order."""
@@ -51,7 +56,7 @@ class Document:
     problems: list = field(default_factory=list)
 
     @classmethod
-    def build(cls, doc_id, texts, k, scaffold, archive=False, literals=False):
+    def build(cls, doc_id, texts, k, scaffold, archive=False, literals=False, trees=None):
         """Tokenize and hash every file.
 
         Args:
@@ -59,16 +64,19 @@ class Document:
             k: the k-gram length.
             scaffold: scaffold.Scaffold; its tokens are masked in every file,
                 and its raw_k is the raw k-grams' length.
+            literals: keep literal values (tokens.normalise).
+            trees: {relative path: syntax.nodes} already parsed (else parsed here).
         """
         files, problems = [], []
         for rel in sorted(texts):
-            tokens = normalise(texts[rel], literals)
+            tokens = normalise(texts[rel], literals, (trees or {}).get(rel))
             if tokens.problem:
                 problems.append(f"{rel}: {tokens.problem}")
             raw_hashes = fingerprints.kgram_hashes(tokens.raw_ids, scaffold.raw_k)
             hashes = fingerprints.kgram_hashes(tokens.ids, k)
-            files.append(CodeFile(rel, texts[rel], tokens, hashes, raw_hashes,
-                                  scaffold.mask(raw_hashes, hashes, len(tokens))))
+            # only what the index and the report read is kept: tokens go
+            files.append(CodeFile(rel, texts[rel], tokens.starts, tokens.ends, hashes,
+                                  raw_hashes, scaffold.mask(raw_hashes, hashes, len(tokens))))
         return cls(doc_id, files, archive, problems)
 
     def distinct_hashes(self):

@@ -119,7 +119,7 @@ def mark_own(documents, settings):
     common_raw = _common([raw for _, raw in clean], settings.verbatim_count(len(documents)))
     for document in documents:
         for f in document.files:
-            n = len(f.tokens)
+            n = len(f)
             f.masked = f.masked | fingerprints.covered_tokens(
                 fingerprints.member(f.hashes, common), n, k) | fingerprints.covered_tokens(
                 fingerprints.member(f.raw_hashes, common_raw), n, raw_k)
@@ -209,16 +209,16 @@ def score(documents, settings, chunk=4_000_000):
     boundaries = np.flatnonzero(np.r_[True, file_doc[1:] != file_doc[:-1]])
     counts = np.add.reduceat(table, boundaries, axis=0, dtype=np.float64)
     own = np.add.reduceat(file_own, boundaries)
-    with np.errstate(divide='ignore', invalid='ignore'):
-        shares = np.where(file_kgrams[:, None] >= settings.file_min,
-                          table / np.maximum(file_own, 1)[:, None], -1.0)
     file_best = np.zeros((n, n))
     file_arg = np.full((n, n), -1, dtype=np.int64)
-    for d in range(n):
-        rows = slice(boundaries[d], boundaries[d + 1] if d + 1 < n else len(file_doc))
-        block = shares[rows]
+    ends = np.r_[boundaries[1:], len(file_doc)]
+    for d in range(n):  # one document's files at a time: no (files x n) temporaries
+        rows = np.arange(boundaries[d], ends[d])
+        rows = rows[file_kgrams[rows] >= settings.file_min]
+        if not len(rows):
+            continue
+        block = table[rows] / file_own[rows, None]
         best = block.argmax(axis=0)
-        value = block[best, np.arange(n)]
-        file_best[d] = np.maximum(value, 0.0)
-        file_arg[d] = np.where(value >= 0, best, -1)
+        file_best[d] = block[best, np.arange(n)]
+        file_arg[d] = np.where(file_best[d] > 0, rows[best] - boundaries[d], -1)
     return Scores(counts, own, file_best, file_arg, matched)

@@ -15,6 +15,7 @@ from ...untrusted import name as shown
 from ..discover import discover
 from ..runtime_code import scan
 from .source import decode
+from .syntax import nodes
 
 
 @dataclass
@@ -51,17 +52,21 @@ def find_submissions(folder, exclude=()):
 
 
 def read_entry(sub_id, path, allowlist, archive=''):
-    """(Entry, {rel: text} or None) of one submission; never raises for bad input."""
+    """(Entry, {rel: text} or None, {rel: syntax.nodes} or None) of one submission.
+
+    Never raises for bad input. The syntax trees (None for a file that does
+    not parse) are handed on so that no file is parsed twice.
+    """
     entry = Entry(sub_id, shown(str(path), 300), archive)
     try:
         submission = intake.read_submission(path, allowlist)
     except intake.IntakeError as err:
         entry.status, entry.problems = 'unreadable', [str(err)]
-        return entry, None
+        return entry, None, None
     except Exception as err:  # an archive no reader expected must not stop the run
         entry.status = 'unreadable'
         entry.problems = [f"cannot be read ({type(err).__name__})"]
-        return entry, None
+        return entry, None, None
     entry.problems.extend(f"refused {item}" for item in submission.refused)
     texts = {}
     for rel, data in sorted(submission.files.items()):
@@ -76,13 +81,15 @@ def read_entry(sub_id, path, allowlist, archive=''):
         if source.text.strip():
             texts[rel] = source.text
     entry.files = sorted(texts)
+    trees = {}
     for rel, text in list(texts.items()):
-        finding = scan(text)
+        trees[rel] = nodes(text)
+        finding = scan(text, trees[rel] or [])
         entry.runtime_code += [f"{rel} {use}" for use in finding.uses]
         for number, hidden in enumerate(finding.revealed, 1):
             texts[f"{rel}#decoded-{number}"] = hidden
     if not texts:
         entry.status = 'empty'
         entry.problems.append("no .py file with any content")
-        return entry, None
-    return entry, texts
+        return entry, None, None
+    return entry, texts, trees

@@ -34,7 +34,7 @@ def _own_set(document):
 def _spans(code_file, hit, k):
     """[(start, end)] character ranges of the tokens inside the matched k-grams."""
     positions = np.flatnonzero(code_file.own)[hit]
-    covered = fingerprints.covered_tokens(positions, len(code_file.tokens), k)
+    covered = fingerprints.covered_tokens(positions, len(code_file), k)
     spans, index = [], np.flatnonzero(covered)
     if not len(index):
         return spans
@@ -42,7 +42,7 @@ def _spans(code_file, hit, k):
     firsts = np.r_[index[0], index[breaks + 1]]
     lasts = np.r_[index[breaks], index[-1]]
     for first, last in zip(firsts, lasts):
-        spans.append((int(code_file.tokens.starts[first]), int(code_file.tokens.ends[last])))
+        spans.append((int(code_file.starts[first]), int(code_file.ends[last])))
     return spans
 
 

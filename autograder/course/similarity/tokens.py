@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .syntax import nodes
+
 PLACEHOLDER = 'V'
 NUMBER = 'N'
 STRING = 'S'
@@ -81,20 +83,23 @@ def token_id(text):
     return value
 
 
-def bound_names(text):
-    """The names the file binds (see the module docstring), or None if it does not parse."""
-    try:
-        with warnings.catch_warnings():  # invalid escapes and the like are no concern here
-            warnings.simplefilter('ignore')
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+def bound_names(text, tree_nodes=None):
+    """The names the file binds (see the module docstring), or None if it does not parse.
+
+    tree_nodes: syntax.nodes(text), when the caller has it already.
+    """
+    if tree_nodes is None:
+        tree_nodes = nodes(text)
+    if tree_nodes is None:
         return None
     bound = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            bound.add(node.id)
-        elif isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load):
-            bound.add(node.attr)
+    for node in tree_nodes:
+        if isinstance(node, ast.Name):
+            if not isinstance(node.ctx, ast.Load):
+                bound.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            if not isinstance(node.ctx, ast.Load):
+                bound.add(node.attr)
         elif isinstance(node, ast.arg):
             bound.add(node.arg)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -103,12 +108,13 @@ def bound_names(text):
             bound.add(node.asname or node.name.split('.')[0])
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             bound.update(node.names)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            bound.add(node.name)
-        else:
-            for attribute in ('name', 'rest'):  # match statements' captures (3.10+)
+        elif isinstance(node, ast.ExceptHandler):
+            if node.name:
+                bound.add(node.name)
+        elif type(node).__name__.startswith('Match'):  # match statements' captures (3.10+)
+            for attribute in ('name', 'rest'):
                 value = getattr(node, attribute, None)
-                if type(node).__name__.startswith('Match') and isinstance(value, str):
+                if isinstance(value, str):
                     bound.add(value)
     return bound
 
@@ -219,22 +225,31 @@ def _statement_strings(raw):
     return drop
 
 
+_LITERALS = {}
+
+
 def _literal(value, kind):
     """A literal's value as text (1e-3 and 0.001, 'a' and "a" alike), or its kind."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            return repr(ast.literal_eval(value))[:200]
-    except Exception:  # f-strings, broken literals, anything literal_eval refuses
-        return kind
+    norm = _LITERALS.get(value)
+    if norm is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                norm = repr(ast.literal_eval(value))[:200]
+        except Exception:  # f-strings, broken literals, anything literal_eval refuses
+            norm = kind
+        if len(_LITERALS) < 100_000:  # hostile files can hold any number of literals
+            _LITERALS[value] = norm
+    return norm
 
 
-def normalise(text, literals=False):
+def normalise(text, literals=False, tree_nodes=None):
     """Tokens of a file's decoded text; never raises on any str.
 
     literals: keep each number's and string's value (else only its kind).
+    tree_nodes: syntax.nodes(text), when the caller has it already.
     """
-    bound = bound_names(text)
+    bound = bound_names(text, tree_nodes)
     raw, problem = _lex(text)
     drop = _statement_strings(raw)
     texts, raws, starts, ends = [], [], [], []
