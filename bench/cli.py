@@ -4,9 +4,10 @@ import sys
 import time
 from pathlib import Path
 
-from . import contention, core, data, gradescope, grading, machine, memory, report, training
+from . import (contention, core, data, gradescope, grading, machine, memory, report,
+               similarity, training)
 
-SECTIONS = ('data', 'training', 'contention', 'grading', 'gradescope', 'memory')
+SECTIONS = ('data', 'training', 'contention', 'grading', 'gradescope', 'memory', 'similarity')
 COMMITTED = core.KIT / 'bench' / 'RESULTS.md'
 
 
@@ -19,7 +20,9 @@ def build_parser():
                     "contention (1 vs 2 BLAS threads, idle and beside 4 CPU-bound "
                     "processes), grading (one submission by stage; -j 1 vs -j 2 "
                     "throughput), Gradescope's default container simulated (0.5 CPU, "
-                    "768 MB; needs root and cgroups) and peak memory. Prints a table and writes OUT/results.json and OUT/results.md; "
+                    "768 MB; needs root and cgroups), peak memory and the similarity check (500 "
+                    "submissions, and against an archive of 500, vs 50). Prints a table and "
+                    "writes OUT/results.json and OUT/results.md; "
                     "a full run of every section also writes bench/RESULTS.md. Run it from "
                     "the kit's top folder, on an otherwise idle machine.")
     parser.add_argument('--quick', action='store_true',
@@ -97,6 +100,8 @@ def main(argv=None):
                          status='skipped', note="measured by the grading section, "
                                                 "which this run left out (--only)")]
         rows.extend(memory_rows)
+    if 'similarity' in sections:
+        rows.extend(attempt('similarity', 's', lambda: similarity.run(settings)) or [])
     about['loadavg_end'] = core.loadavg()
     about['other_work_by_section'] = load
     document = {'command': command, 'quick': args.quick, 'sections': sections,
