@@ -46,6 +46,15 @@ def test_disguises_leave_the_stream_unchanged(disguised):
     assert stream(disguised) == stream(CODE)
 
 
+def test_a_renamed_variable_that_shares_a_name_with_an_attribute_or_keyword():
+    code = ("def f(x):\n    shape = x.shape\n    out = np.zeros(shape)\n"
+            "    np.exp(x, out=out)\n    return out\n")
+    renamed = code.replace('shape =', 's =').replace('(shape)', '(s)').replace(
+        'out =', 'buf =').replace('=out)', '=buf)').replace('return out', 'return buf')
+    assert stream(renamed) == stream(code)
+    assert '. shape' in stream(code) and 'out = V' in stream(code)
+
+
 def test_what_a_program_does_differently_shows():
     assert stream(CODE.replace('np.max', 'np.min')) != stream(CODE)
     assert stream(CODE.replace('axis=1', 'axis=0')) == stream(CODE)  # numbers are N
@@ -55,6 +64,8 @@ def test_what_a_program_does_differently_shows():
 def test_strings_semicolons_and_fstrings():
     out = stream("x = 'a' 'b'\ny = f'{x}!'; z = 3;\n")
     assert out == 'V = S ; V = S ; V = N ;'
+    kept = ' '.join(normalise("x = 'a' \"b\"\ny = 1e-3 + 0.001\n", literals=True).text)
+    assert kept == "V = 'ab' ; V = 0.001 + 0.001 ;"
 
 
 def test_offsets_point_into_the_text():

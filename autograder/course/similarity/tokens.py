@@ -10,9 +10,14 @@ was:
 - every name the file binds (a variable, parameter, function, class, import
   alias or attribute it assigns) becomes the placeholder `V`, so renaming
   them changes nothing; names it only uses (`len`, `np.exp`'s `exp`,
-  `.shape`, `axis=`) are kept, since a copier cannot rename what the program
-  calls without changing it, and they tell `np.sum` from `np.mean`;
-- every number becomes `N` and every other string `S`; `;` counts as a line end.
+  `.shape`, the keyword of `axis=1`) are kept, since a copier cannot rename
+  what the program calls without changing it, and they tell `np.sum` from
+  `np.mean`; variables and attributes are told apart (a variable `shape`
+  renamed leaves `.shape` as it was);
+- with `literals`, numbers and strings keep their value (1e-3 and 0.001,
+  'a' and "a" alike: an epsilon or a plot label is a choice a copier keeps),
+  else each becomes its kind, `N` or `S`; f-strings are `S`; `;` counts as a
+  line end.
 
 A file Python cannot parse still gets a stream: tokenize is used as far as it
 goes and a small lexer reads the rest, and with no syntax tree to say which
@@ -84,7 +89,13 @@ def token_id(text):
 
 
 def bound_names(text, tree_nodes=None):
-    """The names the file binds (see the module docstring), or None if it does not parse.
+    """(variables, attributes) the file binds, or None if it does not parse.
+
+    variables: names bound as a name (assigned, deleted, a parameter, a
+    function or class, an import alias, an exception or match capture);
+    attributes: names assigned as an attribute (`self.cache = ...`) and the
+    file's functions and classes (`self.helper()`). The two are kept apart so
+    that renaming a variable `shape` leaves `.shape` as it was.
 
     tree_nodes: syntax.nodes(text), when the caller has it already.
     """
@@ -92,31 +103,32 @@ def bound_names(text, tree_nodes=None):
         tree_nodes = nodes(text)
     if tree_nodes is None:
         return None
-    bound = set()
+    variables, attributes = set(), set()
     for node in tree_nodes:
         if isinstance(node, ast.Name):
             if not isinstance(node.ctx, ast.Load):
-                bound.add(node.id)
+                variables.add(node.id)
         elif isinstance(node, ast.Attribute):
             if not isinstance(node.ctx, ast.Load):
-                bound.add(node.attr)
+                attributes.add(node.attr)
         elif isinstance(node, ast.arg):
-            bound.add(node.arg)
+            variables.add(node.arg)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
+            variables.add(node.name)
+            attributes.add(node.name)
         elif isinstance(node, ast.alias):
-            bound.add(node.asname or node.name.split('.')[0])
+            variables.add(node.asname or node.name.split('.')[0])
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            bound.update(node.names)
+            variables.update(node.names)
         elif isinstance(node, ast.ExceptHandler):
             if node.name:
-                bound.add(node.name)
+                variables.add(node.name)
         elif type(node).__name__.startswith('Match'):  # match statements' captures (3.10+)
             for attribute in ('name', 'rest'):
                 value = getattr(node, attribute, None)
                 if isinstance(value, str):
-                    bound.add(value)
-    return bound
+                    variables.add(value)
+    return variables, attributes
 
 
 # -- lexing ----------------------------------------------------------------------
@@ -250,6 +262,8 @@ def normalise(text, literals=False, tree_nodes=None):
     tree_nodes: syntax.nodes(text), when the caller has it already.
     """
     bound = bound_names(text, tree_nodes)
+    brackets = []  # open brackets, 'def' for a parameter list: `name=` elsewhere is a
+    # keyword argument
     raw, problem = _lex(text)
     drop = _statement_strings(raw)
     texts, raws, starts, ends = [], [], [], []
@@ -257,9 +271,13 @@ def normalise(text, literals=False, tree_nodes=None):
         if index in drop:
             continue
         if kind == _NAME:
-            if keyword.iskeyword(value):
-                norm = value
-            elif bound is None or value in bound:
+            after_dot = texts and texts[-1] == '.'
+            keyword_argument = bound is not None and brackets and brackets[-1] != 'def' \
+                and texts[-1] in ('(', ',') \
+                and index + 1 < len(raw) and raw[index + 1][1] == '='
+            if keyword.iskeyword(value) or keyword_argument:
+                norm = value  # a keyword argument names the callee's parameter
+            elif bound is None or value in bound[1 if after_dot else 0]:
                 norm = PLACEHOLDER
             else:
                 norm = value
@@ -279,6 +297,11 @@ def normalise(text, literals=False, tree_nodes=None):
             norm = LINE_END
         else:
             norm = value
+            if value in ('(', '[', '{'):
+                is_def = value == '(' and len(raws) > 1 and raws[-2] == 'def'
+                brackets.append('def' if is_def else value)
+            elif value in (')', ']', '}') and brackets:
+                brackets.pop()
         texts.append(norm)
         raws.append(value if kind != _NEWLINE else LINE_END)
         starts.append(start)
