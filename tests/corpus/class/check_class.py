@@ -29,9 +29,9 @@ HERE = Path(__file__).resolve().parent
 KIT = HERE.parent.parent.parent
 MANIFEST = HERE / 'class.yaml'
 SCAFFOLDS = {'kit': KIT / 'student_version',
-             'course-2021': HERE / 'scaffolds' / 'course-2021',
-             'course-2023': HERE / 'scaffolds' / 'course-2023',
-             'course-2025': HERE / 'scaffolds' / 'course-2025'}
+             'course-2021': HERE.parent / 'scaffolds' / 'course-2021',
+             'course-2023': HERE.parent / 'scaffolds' / 'course-2023',
+             'course-2025': HERE.parent / 'scaffolds' / 'course-2025'}
 MEMBER_KEYS = {'id', 'scaffold', 'style', 'expect', 'notes'}
 DATA_SUFFIXES = ('.csv', '.gz', '.npy', '.npz', '.pkl', '.pickle', '.idx', '-ubyte', '.png')
 # The handout's training settings: the accuracy tests train with these.
@@ -39,10 +39,15 @@ DEFAULT_CONFIGS = ('configs/config_softmax.yaml', 'configs/config_twolayer.yaml'
 
 
 def _check_corpus():
-    spec = importlib.util.spec_from_file_location(
-        'check_corpus', HERE.parent / 'course' / 'check_corpus.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    """course/check_corpus.py as a module (its build and probe runner serve both corpora)."""
+    keep, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        spec = importlib.util.spec_from_file_location(
+            'check_corpus', HERE.parent / 'course' / 'check_corpus.py')
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = keep
     return module
 
 
@@ -173,7 +178,7 @@ def main(argv):
     verbose = '-v' in argv
     chosen = [a for a in argv if not a.startswith('-')]
     members = load_manifest()
-    folders = sorted(p.name for p in HERE.iterdir() if p.is_dir() and p.name not in ('scaffolds', '__pycache__'))
+    folders = sorted(p.name for p in HERE.iterdir() if p.is_dir() and p.name != '__pycache__')
     failures = []
     if sorted(m['id'] for m in members) != folders:
         failures.append('class.yaml lists %s; folders are %s' % (sorted(m['id'] for m in members), folders))

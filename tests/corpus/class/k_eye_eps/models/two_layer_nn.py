@@ -1,0 +1,80 @@
+"""Two-layer network: affine, sigmoid, affine, then softmax and cross-entropy."""
+import numpy as np
+
+from ._base_network import _baseNetwork
+
+
+class TwoLayerNet(_baseNetwork):
+    """X W1 + b1 -> sigmoid -> (.) W2 + b2 -> softmax -> cross-entropy.
+
+    weights: 'W1' (D, H), 'b1' (H,), 'W2' (H, C), 'b2' (C,), all float64. The
+    biases start at zero; W1 and W2 are 0.001 * N(0, 1), each drawn right after
+    np.random.seed(1024) so every run starts from the same point.
+    """
+
+    def __init__(self, input_size=28 * 28, num_classes=10, hidden_size=128):
+        super().__init__(input_size, num_classes)
+        self.hidden_size = hidden_size
+        self._weight_init()
+
+    def _weight_init(self):
+        self.weights['b1'] = np.zeros(self.hidden_size)
+        self.weights['b2'] = np.zeros(self.num_classes)
+        np.random.seed(1024)
+        self.weights['W1'] = 0.001 * np.random.randn(self.input_size, self.hidden_size)
+        np.random.seed(1024)
+        self.weights['W2'] = 0.001 * np.random.randn(self.hidden_size, self.num_classes)
+
+        self.gradients['W1'] = np.zeros((self.input_size, self.hidden_size))
+        self.gradients['b1'] = np.zeros(self.hidden_size)
+        self.gradients['W2'] = np.zeros((self.hidden_size, self.num_classes))
+        self.gradients['b2'] = np.zeros(self.num_classes)
+
+    def forward(self, X, y, mode='train'):
+        """Loss and accuracy of one batch; in 'train' mode also the gradients.
+
+        Args:
+            X: (N, D) float, one example per row.
+            y: (N,) int, true classes in [0, C).
+            mode: 'train' fills self.gradients with d(loss)/d(parameter) for
+                'W1' (D, H), 'b1' (H,), 'W2' (H, C), 'b2' (C,), each averaged over
+                the batch; any other mode leaves gradients alone.
+
+        Returns:
+            loss: float, mean cross-entropy over the batch.
+            accuracy: float in [0, 1].
+        """
+        loss = None
+        accuracy = None
+        #----------------------------------------------------------------------------
+        # TODO: Forward pass: the hidden layer's sigmoid of X W1 + b1 (N, H), the
+        #   scores of the output layer from it with W2 and b2 (N, C), and their
+        #   softmax; then the loss (mean cross-entropy over the batch) and the
+        #   accuracy, with the methods of _baseNetwork.
+        #   Backward pass, in 'train' mode only: the gradients of that loss with
+        #   respect to W1 (D, H), b1 (H,), W2 (H, C) and b2 (C,), each averaged over
+        #   the batch and shaped like its parameter. ASSIGN each to
+        #   self.gradients[name] on every call (never add to the old value). Leave
+        #   the L2 penalty out: the optimizer adds it. Derive them with the chain
+        #   rule, from the loss back through each layer, keeping what the forward
+        #   pass computed; test them with gradcheck.check_model_gradients.
+        #----------------------------------------------------------------------------
+        assert X.shape[1] == self.input_size
+        hidden_input = X @ self.weights['W1'] + self.weights['b1']
+        hidden_output = self.sigmoid(hidden_input)
+        class_scores = hidden_output @ self.weights['W2'] + self.weights['b2']
+        prob = self.softmax(class_scores)
+        loss = self.cross_entropy_loss(prob, y)
+        accuracy = self.compute_accuracy(prob, y)
+        if mode == 'train':
+            targets = np.eye(self.num_classes)[y]
+            d_scores = (prob - targets) / len(y)
+            d_hidden_input = (d_scores @ self.weights['W2'].T) * self.sigmoid_dev(hidden_input)
+            self.gradients['W1'] = X.T @ d_hidden_input
+            self.gradients['b1'] = d_hidden_input.sum(axis=0)
+            self.gradients['W2'] = hidden_output.T @ d_scores
+            self.gradients['b2'] = d_scores.sum(axis=0)
+            for name in self.weights:
+                assert self.gradients[name].shape == self.weights[name].shape, name
+        #----------------------------- END OF YOUR CODE -----------------------------
+        return loss, accuracy

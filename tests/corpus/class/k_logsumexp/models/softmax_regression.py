@@ -1,0 +1,61 @@
+"""Softmax regression: one linear layer, a ReLU, then softmax and cross-entropy."""
+import numpy as np
+
+from ._base_network import _baseNetwork
+
+
+class SoftmaxRegression(_baseNetwork):
+    """Scores X W1 -> ReLU -> softmax -> cross-entropy. One weight matrix, no bias.
+
+    weights['W1']: (D, C) float64, initialised as 0.001 * N(0, 1) after
+    np.random.seed(1024), so every run starts from the same point.
+    """
+
+    def __init__(self, input_size=28 * 28, num_classes=10):
+        super().__init__(input_size, num_classes)
+        self._weight_init()
+
+    def _weight_init(self):
+        np.random.seed(1024)
+        self.weights['W1'] = 0.001 * np.random.randn(self.input_size, self.num_classes)
+        self.gradients['W1'] = np.zeros((self.input_size, self.num_classes))
+
+    def forward(self, X, y, mode='train'):
+        """Loss and accuracy of one batch; in 'train' mode also the gradient.
+
+        Args:
+            X: (N, D) float, one example per row.
+            y: (N,) int, true classes in [0, C).
+            mode: 'train' fills self.gradients['W1'] with d(loss)/d(W1), (D, C),
+                averaged over the batch; any other mode leaves gradients alone.
+
+        Returns:
+            loss: float, mean cross-entropy over the batch.
+            accuracy: float in [0, 1].
+        """
+        loss = None
+        accuracy = None
+        #----------------------------------------------------------------------------
+        # TODO: Forward pass: the scores X W1 (N, C), their ReLU, and the softmax of
+        #   that (N, C); then the loss (mean cross-entropy over the batch) and the
+        #   accuracy, with the methods of _baseNetwork.
+        #   Backward pass, in 'train' mode only: the gradient of that loss with
+        #   respect to W1, shape (D, C), averaged over the batch. ASSIGN it to
+        #   self.gradients['W1'] on every call (never add to the old value). Leave the
+        #   L2 penalty out: the optimizer adds it. Derive it with the chain rule
+        #   (written problem 2.4 gives the softmax and cross-entropy part; mind the
+        #   ReLU) and test it with gradcheck.check_model_gradients.
+        #----------------------------------------------------------------------------
+        pre = X @ self.weights['W1']
+        probs = self.softmax(self.ReLU(pre))
+        loss = self.cross_entropy_loss(probs, y)
+        accuracy = self.compute_accuracy(probs, y)
+        if mode != 'train':
+            return loss, accuracy
+        # d loss / d softmax input = (probs - onehot) / N, masked by the ReLU
+        upstream = probs
+        upstream[np.arange(len(y)), y] -= 1
+        upstream = upstream * self.ReLU_dev(pre) / len(y)
+        self.gradients['W1'] = X.T @ upstream
+        #----------------------------- END OF YOUR CODE -----------------------------
+        return loss, accuracy

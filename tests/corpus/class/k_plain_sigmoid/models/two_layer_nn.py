@@ -1,0 +1,78 @@
+"""Two-layer network: affine, sigmoid, affine, then softmax and cross-entropy."""
+import numpy as np
+
+from ._base_network import _baseNetwork
+
+
+class TwoLayerNet(_baseNetwork):
+    """X W1 + b1 -> sigmoid -> (.) W2 + b2 -> softmax -> cross-entropy.
+
+    weights: 'W1' (D, H), 'b1' (H,), 'W2' (H, C), 'b2' (C,), all float64. The
+    biases start at zero; W1 and W2 are 0.001 * N(0, 1), each drawn right after
+    np.random.seed(1024) so every run starts from the same point.
+    """
+
+    def __init__(self, input_size=28 * 28, num_classes=10, hidden_size=128):
+        super().__init__(input_size, num_classes)
+        self.hidden_size = hidden_size
+        self._weight_init()
+
+    def _weight_init(self):
+        self.weights['b1'] = np.zeros(self.hidden_size)
+        self.weights['b2'] = np.zeros(self.num_classes)
+        np.random.seed(1024)
+        self.weights['W1'] = 0.001 * np.random.randn(self.input_size, self.hidden_size)
+        np.random.seed(1024)
+        self.weights['W2'] = 0.001 * np.random.randn(self.hidden_size, self.num_classes)
+
+        self.gradients['W1'] = np.zeros((self.input_size, self.hidden_size))
+        self.gradients['b1'] = np.zeros(self.hidden_size)
+        self.gradients['W2'] = np.zeros((self.hidden_size, self.num_classes))
+        self.gradients['b2'] = np.zeros(self.num_classes)
+
+    def forward(self, X, y, mode='train'):
+        """Loss and accuracy of one batch; in 'train' mode also the gradients.
+
+        Args:
+            X: (N, D) float, one example per row.
+            y: (N,) int, true classes in [0, C).
+            mode: 'train' fills self.gradients with d(loss)/d(parameter) for
+                'W1' (D, H), 'b1' (H,), 'W2' (H, C), 'b2' (C,), each averaged over
+                the batch; any other mode leaves gradients alone.
+
+        Returns:
+            loss: float, mean cross-entropy over the batch.
+            accuracy: float in [0, 1].
+        """
+        loss = None
+        accuracy = None
+        #----------------------------------------------------------------------------
+        # TODO: Forward pass: the hidden layer's sigmoid of X W1 + b1 (N, H), the
+        #   scores of the output layer from it with W2 and b2 (N, C), and their
+        #   softmax; then the loss (mean cross-entropy over the batch) and the
+        #   accuracy, with the methods of _baseNetwork.
+        #   Backward pass, in 'train' mode only: the gradients of that loss with
+        #   respect to W1 (D, H), b1 (H,), W2 (H, C) and b2 (C,), each averaged over
+        #   the batch and shaped like its parameter. ASSIGN each to
+        #   self.gradients[name] on every call (never add to the old value). Leave
+        #   the L2 penalty out: the optimizer adds it. Derive them with the chain
+        #   rule, from the loss back through each layer, keeping what the forward
+        #   pass computed; test them with gradcheck.check_model_gradients.
+        #----------------------------------------------------------------------------
+        out1 = X.dot(self.weights['W1']) + self.weights['b1']
+        out2 = self.sigmoid(out1)
+        out3 = out2.dot(self.weights['W2']) + self.weights['b2']
+        out4 = self.softmax(out3)
+        loss = self.cross_entropy_loss(out4, y)
+        accuracy = self.compute_accuracy(out4, y)
+        if mode == 'train':
+            grad_out3 = out4.copy()
+            grad_out3[range(len(y)), y] -= 1
+            grad_out3 /= len(y)
+            self.gradients['W2'] = out2.T.dot(grad_out3)
+            self.gradients['b2'] = grad_out3.sum(0)
+            grad_out1 = grad_out3.dot(self.weights['W2'].T) * self.sigmoid_dev(out1)
+            self.gradients['W1'] = X.T.dot(grad_out1)
+            self.gradients['b1'] = grad_out1.sum(0)
+        #----------------------------- END OF YOUR CODE -----------------------------
+        return loss, accuracy
