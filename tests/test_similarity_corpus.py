@@ -18,7 +18,7 @@ sys.path.insert(0, str(KIT / 'tests' / 'corpus' / 'similarity'))
 import corpus  # noqa: E402
 
 pytestmark = pytest.mark.slow  # builds and compares a class of 31 submissions twice (~9 s)
-SCAFFOLDS = sorted((corpus.CLASS / 'scaffolds').glob('*'))
+SCAFFOLDS = sorted(corpus.SCAFFOLDS.glob('*'))
 MAX_FLAGGED = 0.01  # of the pairs of independent members
 
 

@@ -55,7 +55,7 @@ class Settings:
     """
     k: int = 16
     scaffold_k: int = 10
-    common_fraction: float = 0.3
+    common_fraction: float = 0.5
     common_min: int = 4
     verbatim_fraction: float = 0.1
     file_min: int = 40

@@ -5,7 +5,7 @@
 
 Builds the corpus of corpus.py (the class of independent members with its
 disguised copies) in a temporary folder, runs the comparison with the
-course handouts of tests/corpus/class/scaffolds/ as --scaffold (as an
+course handouts of tests/corpus/scaffolds/ as --scaffold (as an
 instructor would pass the course's skeleton), and prints for every setting:
 
 - independent pairs: how many, how many flagged at the default threshold,
@@ -34,8 +34,7 @@ import corpus  # noqa: E402
 from autograder.course import similarity  # noqa: E402
 from autograder.course.similarity import Settings  # noqa: E402
 
-SCAFFOLDS = sorted((corpus.CLASS / 'scaffolds').glob('*')) if \
-    (corpus.CLASS / 'scaffolds').is_dir() else []
+SCAFFOLDS = sorted(corpus.SCAFFOLDS.glob('*'))
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 
 

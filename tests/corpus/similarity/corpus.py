@@ -5,8 +5,8 @@
 
 Independent members (no two share code beyond the scaffold they were given):
 - tests/corpus/class/*/: the class of independent solutions (course-style
-  against the 2021, 2023 and 2025 handouts of tests/corpus/class/scaffolds/,
-  kit-style against the stubs);
+  against the 2021, 2023 and 2025 handouts of tests/corpus/scaffolds/,
+  kit-style against the stubs; class.yaml says which);
 - the five kit-style students of kit_members.py;
 - the kit's reference solution.
 (tests/corpus/course/correct*/ stay out: they follow handout text of their
@@ -32,6 +32,7 @@ import disguise  # noqa: E402
 import kit_members  # noqa: E402
 
 CLASS = KIT / 'tests' / 'corpus' / 'class'
+SCAFFOLDS = KIT / 'tests' / 'corpus' / 'scaffolds'  # the course handouts the class used
 KINDS = ('rename', 'strip', 'reorder', 'respace', 'all', 'utf7')
 TRANSPLANT_FILES = ('models/two_layer_nn.py', 'utils.py')
 
@@ -70,8 +71,22 @@ def write_independent(folder):
     return ids
 
 
+def _class_scaffolds():
+    """{class member id: its scaffold} from tests/corpus/class/class.yaml."""
+    import yaml
+
+    listing = CLASS / 'class.yaml'
+    if not listing.is_file():
+        return {}
+    members = yaml.safe_load(listing.read_text()).get('members', [])
+    return {f"class-{m['id']}": m.get('scaffold', '') for m in members}
+
+
 def _style(member):
-    return 'kit' if member.startswith('kit-') or '-kit' in member else 'course'
+    """'kit' for a member written against the kit's stubs, else 'course'."""
+    if member.startswith('kit-'):
+        return 'kit'
+    return 'kit' if _class_scaffolds().get(member) == 'kit' else 'course'
 
 
 def plan(ids):
