@@ -3,11 +3,12 @@
 The submissions are generated: each fills every region of the kit's stubs with
 the code of one of the corpus's kit-style students (tests/corpus/similarity/
 kit_members.py), chosen at random per region, and varies it the way students
-vary what they share: every number and string literal may take another
-value, and a statement of its own (a shape check, a print, a temporary) may
-be added between two lines. So a pair shares a region's structure about one
-time in five, as independent students of one class share idioms, and most of
-what they share is not verbatim. The baseline is the same command on 50 such
+vary what they share: the names it assigns get a suffix of the submission's
+own, every number and string literal may take another value, and a
+statement of its own (a shape check, a print, a temporary) may be added
+between two lines. So a pair shares a region's structure about one time in
+five, as independent students of one class share idioms, and what they
+share is not verbatim. The baseline is the same command on 50 such
 submissions, in the same run: its time and memory is what 500 cost beyond it.
 """
 import random
@@ -33,9 +34,32 @@ EXTRA_STATEMENTS = (
 _LITERAL = re.compile(r"(?<![\w.])(\d+\.\d+|\d+e-?\d+|'[^'\n]*'|\"[^\"\n]*\")")
 
 
+_ASSIGNED = re.compile(r"^\s*(?:for\s+)?([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s*"
+                       r"(?:=[^=]|\s+in\b)", re.M)
+_STRINGS = re.compile(r"('[^'\n]*'|\"[^\"\n]*\")")
+
+
+def _rename(code, rng):
+    """`code` with the names it assigns suffixed, outside strings, never after a dot.
+
+    Keyword arguments of the same name are suffixed too: the bench times the
+    comparison, it never runs the code.
+    """
+    suffix = f"_{rng.randrange(100)}"
+    names = {name.strip() for group in _ASSIGNED.findall(code) for name in group.split(',')}
+    names.discard('self')
+    if not names:
+        return code
+    pattern = re.compile(r"(?<![\w.])(" + '|'.join(sorted(names)) + r")\b")
+    parts = _STRINGS.split(code)
+    for i in range(0, len(parts), 2):  # even parts are outside string literals
+        parts[i] = pattern.sub(lambda m: m.group(1) + suffix, parts[i])
+    return ''.join(parts)
+
+
 def _vary(body, rng):
-    """A region's code with some literals changed and some own statements added."""
-    lines = textwrap.dedent(body).strip('\n').split('\n')
+    """A region's code renamed, with some literals changed and some own statements added."""
+    lines = _rename(textwrap.dedent(body).strip('\n'), rng).split('\n')
     out = []
     for line in lines:
         if rng.random() < 0.35:

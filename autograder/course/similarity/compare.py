@@ -14,6 +14,7 @@ from .reading import find_submissions, read_entry
 from .scaffold import Scaffold
 
 DEFAULT_THRESHOLD = 0.5
+LIST_FLOOR = 0.05  # pairs below this similarity are counted, never listed (unless flagged)
 
 
 class SimilarityError(Exception):
@@ -52,7 +53,7 @@ class Pair:
 class Result:
     """What `compare` found: entries by id, pairs ranked, documents for the report."""
     entries: list
-    pairs: list                 # every pair with a similarity above 0, ranked
+    pairs: list                 # every pair flagged or at LIST_FLOOR or above, ranked
     pair_count: int             # every pair compared (those with nothing in common too)
     threshold: float
     settings: Settings
@@ -169,7 +170,8 @@ def _pairs(documents, scores, settings, threshold):
     evidence = np.maximum(scores.counts[a_idx, b_idx], scores.counts[b_idx, a_idx])
     flagged = (similarity >= threshold) & (matched >= settings.match_min)
     pairs = []
-    for i in np.flatnonzero(similarity > 0):
+    listed = np.flatnonzero((similarity >= LIST_FLOOR) | flagged)
+    for i in listed:
         a, b = documents[a_idx[i]], documents[b_idx[i]]
         fa, fb = scores.file_arg[a_idx[i], b_idx[i]], scores.file_arg[b_idx[i], a_idx[i]]
         pairs.append(Pair(

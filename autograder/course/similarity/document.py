@@ -14,10 +14,11 @@ class CodeFile:
     Attributes:
         rel: the file's path in the submission.
         text: its decoded source (what the report shows).
-        starts, ends: (n,) int64, each normalised token's character offsets.
+        starts, ends: (n,) int32, each normalised token's character offsets
+            (decoded text is capped at 4 Mi characters).
         hashes: (n - k + 1,) uint64 k-gram hashes of the normalised tokens.
         raw_hashes: (n - raw_k + 1,) uint64 hashes of raw_k-grams of the
-            tokens as written (scaffold.py).
+            tokens as written (scaffold.py); None once the index has read them.
         masked: (n,) bool, tokens that are not the student's own: the
             scaffold's, then (set by the index) the class's common passages.
         own: (n - k + 1,) bool, set by the index: k-grams of own tokens only.
@@ -75,7 +76,8 @@ class Document:
             raw_hashes = fingerprints.kgram_hashes(tokens.raw_ids, scaffold.raw_k)
             hashes = fingerprints.kgram_hashes(tokens.ids, k)
             # only what the index and the report read is kept: tokens go
-            files.append(CodeFile(rel, texts[rel], tokens.starts, tokens.ends, hashes,
+            files.append(CodeFile(rel, texts[rel], tokens.starts.astype(np.int32),
+                                  tokens.ends.astype(np.int32), hashes,
                                   raw_hashes, scaffold.mask(raw_hashes, hashes, len(tokens))))
         return cls(doc_id, files, archive, problems)
 

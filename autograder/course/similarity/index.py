@@ -124,6 +124,7 @@ def mark_own(documents, settings):
                 fingerprints.member(f.hashes, common), n, k) | fingerprints.covered_tokens(
                 fingerprints.member(f.raw_hashes, common_raw), n, raw_k)
             f.own = fingerprints.free_windows(f.masked, k)
+            f.raw_hashes = None  # read for the last time: memory for a class of 1,000
             own = f.own_hashes()
             if settings.weighting == 'inverse_df' and len(own):
                 f.weights = 1.0 / df_counts[np.searchsorted(df_values, own)]
@@ -168,7 +169,7 @@ def _entries(documents):
     return src, tuple(a[order] for a in dst)
 
 
-def score(documents, settings, chunk=4_000_000):
+def score(documents, settings, chunk=1_000_000):
     """Scores of every pair of documents (call mark_own first).
 
     Pairs of two archive entries are never counted.
