@@ -163,8 +163,9 @@ def _rows(sizes, small, large, against):
     mib = lambda runs: core.summary([r[1] / 2**20 for r in runs])  # noqa: E731
     pairs = {'small': small[0][2], 'class': large[0][2], 'against': against[0][2]}
     per_pair = lambda runs, n: core.summary([r[0] / n * 1e6 for r in runs])  # noqa: E731
-    flagged = f"flagged pairs: {large[0][3]} of {pairs['class']} (class), " \
-              f"{against[0][3]} of {pairs['against']} (with the archive)"
+    flagged = f"Flagged pairs: {large[0][3]:,} of {pairs['class']:,} (the class), " \
+              f"{against[0][3]:,} of {pairs['against']:,} (with the archive): generated " \
+              f"submissions that took many regions from the same students"
     command = "`autograder similarity SUBS --out OUT -q` in a child process (start-up, " \
               "reading every submission through intake, tokenizing, the index, the report)"
     n, m, s = sizes['class'], sizes['archive'], sizes['small']
@@ -176,7 +177,7 @@ def _rows(sizes, small, large, against):
         core.row(SECTION, f"{n} submissions compared, per pair", 'us', per_pair(
                  large, pairs['class']), per_pair(small, pairs['small']),
                  f"{s} submissions, per pair", target=('<=', 1.0, 'no dearer per pair than '
-                                                       f'{s} submissions (ratio <= 1)'),
+                                                       f'{s} submissions'),
                  note="Seconds per pair compared: below 1, the fixed costs (start-up, "
                       "reading) spread over more pairs than the pairwise work adds."),
         core.row(SECTION, f"{n} submissions against an archive of {m}", 's', seconds(against),

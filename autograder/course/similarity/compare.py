@@ -139,7 +139,7 @@ def compare(folder, threshold=DEFAULT_THRESHOLD, scaffolds=(), archives=(), stub
     by_id = {e.id: e for e in entries}
     for d, document in enumerate(documents):
         entry = by_id[document.id]
-        entry.tokens = int(scores.own[d])
+        entry.tokens = int(scores.own_kgrams[d])
         if not entry.tokens:
             entry.status = 'nothing own'
             entry.problems.append("no code of its own: everything is scaffold or common to "

@@ -74,8 +74,8 @@ class Settings:
 class Scores:
     """Pairwise counts and shares over n documents (numpy arrays).
 
-    counts: (n, n) int64, [a, b] = own k-grams of a whose hash b holds.
-    own: (n,) int64 own k-grams per document.
+    counts: (n, n) float64, [a, b] = the weight of a's own k-grams whose hash b holds.
+    own: (n,) float64, the weight of each document's own k-grams.
     file_best: (n, n) float64, [a, b] = the largest share of one of a's
         files with at least file_min own k-grams; file_arg: which file
         (index into a's files; -1 for none).
@@ -85,6 +85,7 @@ class Scores:
     file_best: np.ndarray
     file_arg: np.ndarray
     matched: np.ndarray  # (n, n) int64, [a, b] = own k-grams of a that b holds, unweighted
+    own_kgrams: np.ndarray  # (n,) int64, own k-grams per document, unweighted
 
     def share(self):
         with np.errstate(divide='ignore', invalid='ignore'):
@@ -205,7 +206,7 @@ def score(documents, settings, chunk=1_000_000):
     if not n:
         empty = np.zeros((0, 0))
         return Scores(empty, np.zeros(0), empty, empty.astype(np.int64),
-                      empty.astype(np.int64))
+                      empty.astype(np.int64), np.zeros(0, np.int64))
     # every document has at least one file, and its files are contiguous
     boundaries = np.flatnonzero(np.r_[True, file_doc[1:] != file_doc[:-1]])
     counts = np.add.reduceat(table, boundaries, axis=0, dtype=np.float64)
@@ -222,4 +223,5 @@ def score(documents, settings, chunk=1_000_000):
         best = block.argmax(axis=0)
         file_best[d] = block[best, np.arange(n)]
         file_arg[d] = np.where(file_best[d] > 0, rows[best] - boundaries[d], -1)
-    return Scores(counts, own, file_best, file_arg, matched)
+    return Scores(counts, own, file_best, file_arg, matched,
+                  np.add.reduceat(file_kgrams, boundaries))
