@@ -178,8 +178,9 @@ def _rows(sizes, small, large, against):
                  large, pairs['class']), per_pair(small, pairs['small']),
                  f"{s} submissions, per pair", target=('<=', 1.0, 'no dearer per pair than '
                                                        f'{s} submissions'),
-                 note="Seconds per pair compared: below 1, the fixed costs (start-up, "
-                      "reading) spread over more pairs than the pairwise work adds."),
+                 note="Microseconds of the whole command per pair compared: below 1, the "
+                      "fixed and per-submission costs (start-up, reading, tokenizing) "
+                      "spread over more pairs than the pairwise work adds."),
         core.row(SECTION, f"{n} submissions against an archive of {m}", 's', seconds(against),
                  seconds(large), f"{n} submissions alone", note=f"`--against ARCHIVE`: "
                  f"{pairs['against']:,} pairs (this class's and class x archive; never archive "
