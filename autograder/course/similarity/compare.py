@@ -126,9 +126,14 @@ def compare(folder, threshold=DEFAULT_THRESHOLD, scaffolds=(), archives=(), stub
             entry, texts, trees = read_entry(entry_id, path, allowlist, label)
             entries.append(entry)
             if texts is not None:
-                document = Document.build(entry_id, texts, settings.k, scaffold,
-                                          archive=bool(label), literals=settings.literals,
-                                          trees=trees)
+                try:
+                    document = Document.build(entry_id, texts, settings.k, scaffold,
+                                              archive=bool(label), literals=settings.literals,
+                                              trees=trees)
+                except Exception as err:  # no submission may stop the run, whatever it holds
+                    entry.status = 'unreadable'
+                    entry.problems.append(f"cannot be tokenized ({type(err).__name__})")
+                    continue
                 entry.problems += document.problems
                 documents.append(document)
             if number % 50 == 0:
