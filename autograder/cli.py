@@ -110,13 +110,12 @@ def _cmd_grade(args):
                          f"`autograder batch {shown(target)} --out DIR`")
     if target.is_dir():
         # An upload that is one zip (e.g. Gradescope's submission folder): grade the zip.
-        entries = [p for p in target.iterdir() if not p.name.startswith('.')
-                   and p.name != 'submission_metadata.json']
+        entries = [p for p in target.iterdir() if not p.name.startswith('.')]
         if len(entries) == 1 and entries[0].suffix.lower() == '.zip' and entries[0].is_file():
             target = entries[0]
     from .grading.sandbox import Limits
     with Grader(rubric_path=args.rubric, only=args.only, limits=Limits(**_limits(args)),
-                time_limit=args.time_limit) as g:
+                time_limit=args.time_limit, scaffold=args.scaffold) as g:
         def progress(result):
             if not args.quiet and sys.stderr.isatty():
                 print(f"  {result.id}: {result.score:g}/{result.max_score:g}", file=sys.stderr)
@@ -135,21 +134,23 @@ def _cmd_grade(args):
 
 def _cmd_batch(args):
     from .course.batch import grade_batch
-    from .course.class_report import ClassReportError, write_class_report
+    from .course.class_report import ClassReportError, flagged_tests, write_class_report
     from .course.late import Policy
 
     if args.jobs < 1:
         raise UsageError("-j must be at least 1")
     out = _output_folder(args.out)
     policy = Policy.from_options(args.due, args.grace, args.late_per_day, args.late_cap,
-                                 args.course)
+                                 args.course, args.metadata)
+    policy.check_outside(args.folder)
     limits = _limits(args, args.jobs)
     interrupted = None
     try:
         document = grade_batch(args.folder, out, jobs=args.jobs, force=args.force,
                                roster_path=args.roster, rubric=args.rubric, only=args.only,
                                students=args.student, policy=policy,
-                               progress=False if args.quiet else None, limits_kwargs=limits)
+                               progress=False if args.quiet else None, limits_kwargs=limits,
+                               time_limit=args.time_limit, scaffold=args.scaffold)
     except KeyboardInterrupt as stop:
         interrupted = str(stop) or 'SIGINT'
         import json
@@ -169,6 +170,16 @@ def _cmd_batch(args):
         print(f"gradebook: {shown(out / 'gradebook.csv')}")
         if page:
             print(f"class report: {shown(page)}")
+        try:
+            flagged = flagged_tests(out)
+        except (ClassReportError, OSError):
+            flagged = []
+        if flagged:
+            print(f"test health: {len(flagged)} test(s) failed by most of the class; a test "
+                  f"nearly everyone fails is more likely wrong than the class: read them "
+                  f"before releasing grades (the class report's Test health)")
+            for item in flagged:
+                print(f"  {shown(item.why(), 300)}")
     if interrupted:
         print(f"autograder batch: stopped by {interrupted}; what finished is saved. Resume "
               f"with the same command: finished submissions are not graded again.",
@@ -206,7 +217,15 @@ def _cmd_tests(args):
             for key, value in spec.params.items():
                 if key != 'calibration':
                     print(f"      {key}: {value}")
-    print(f"{len(catalogue.tests)} tests, {catalogue.total:g} points ({catalogue.path})")
+            # Where each requirement is stated, scaffold by scaffold (scaffolds.yaml).
+            for requirement in spec.requires:
+                print(f"      requires {requirement}:")
+                for scaffold in catalogue.scaffolds.values():
+                    said = scaffold.states.get(requirement)
+                    print(f"        {scaffold.name}: " + (said or "not stated: not judged "
+                                                          "for this scaffold's code"))
+    print(f"{len(catalogue.tests)} tests, {catalogue.total:g} points ({catalogue.path}); "
+          f"scaffolds: {', '.join(catalogue.scaffolds)}")
     return 0
 
 
@@ -271,20 +290,33 @@ def _add(commands, name, run, help, description, examples):
 
 
 def _seconds(text):
-    """argparse type of --time-limit: a positive number of seconds."""
+    """argparse type of --time-limit: a positive number of seconds, or 'none' (None)."""
+    if text.strip().lower() == 'none':
+        return None
     try:
         value = float(text)
     except ValueError:
         value = 0.0
     if not value > 0 or value == float('inf'):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds "
+                                         f"(or 'none')")
     return value
 
 
 def _grading_options(parser):
+    from .grading.grader import TIME_LIMIT
     parser.add_argument('--only', action='append', metavar='GLOB',
                         help="run only the tests whose id matches (repeatable), "
                              "e.g. 'two_layer.*'")
+    parser.add_argument('--scaffold', metavar='NAME',
+                        help="grade by what this scaffold of autograder/scaffolds.yaml asks "
+                             "(kit or course) instead of the one detected from each "
+                             "submission's files")
+    parser.add_argument('--time-limit', type=_seconds, default=TIME_LIMIT, metavar='SECONDS',
+                        help=f"wall-clock limit of one submission's grading: student code still "
+                             f"running then is stopped and its unfinished tests fail with that "
+                             f"reason, so results are written in time (default {TIME_LIMIT:g}, "
+                             f"as on Gradescope, so verdicts agree; 'none' for no limit)")
     parser.add_argument('--rubric', help="rubric YAML (default: autograder/rubric.yaml)")
     parser.add_argument('--memory', help="memory limit of each sandboxed run, e.g. 1.5G "
                                          "(default 3G)")
@@ -322,11 +354,6 @@ def build_parser():
                                           "or a folder holding one zip (Gradescope's upload)")
     grade.add_argument('--out', required=True, help="output folder")
     _grading_options(grade)
-    grade.add_argument('--time-limit', type=_seconds, metavar='SECONDS',
-                       help="wall-clock limit of the whole grading: student code still "
-                            "running then is stopped and its unfinished tests fail with that "
-                            "reason, so results.json is written in time (e.g. under "
-                            "Gradescope's timeout; default: none)")
 
     batch = _add(commands, 'batch', _cmd_batch, "grade a folder of submissions",
                  "Grade every zip and package folder in FOLDER: OUT/submissions/<id>/..., "
@@ -346,7 +373,12 @@ def build_parser():
                        help="grade only this student again (repeatable); the others keep "
                             "their results, the gradebook and report are rewritten")
     batch.add_argument('--roster', help="CSV with student_id (and last_name, first_name, "
-                                        "email, submission)")
+                                        "email, submission, submitted_at)")
+    batch.add_argument('--metadata', metavar='DIR',
+                       help="Gradescope's submission_metadata.json of each submission, saved "
+                            "as DIR/<submission name>.json outside FOLDER: submission times "
+                            "and due dates for late work (a file inside a submission is "
+                            "never used)")
     batch.add_argument('--course', metavar='YAML',
                        help="a course file with due, grace, late_per_day, late_cap")
     batch.add_argument('--due', help="due date and time, e.g. 2026-12-05T23:59 (local) or "
@@ -395,16 +427,16 @@ def build_parser():
     bundle.add_argument('--out', required=True, help="the zip to write")
     bundle.add_argument('--with-data', action='store_true',
                         help="put the four MNIST files in the zip (else setup.sh downloads them)")
-    from .authoring.gradescope import (DEFAULT_MEMORY, DEFAULT_TIME_LIMIT, GRADESCOPE_TIMEOUT,
-                                       RESERVE_MIB)
+    from .authoring.gradescope import DEFAULT_MEMORY, RESERVE_MIB
+    from .grading.grader import GRADESCOPE_TIMEOUT, TIME_LIMIT
     bundle.add_argument('--memory', default=DEFAULT_MEMORY,
                         help=f"memory limit of each sandboxed run (default {DEFAULT_MEMORY}: "
                              f"Gradescope's default container has 768 MB, and the grader "
                              f"needs {RESERVE_MIB} MB beside a run; setup.sh checks the "
                              f"container has the limit plus {RESERVE_MIB} MB)")
-    bundle.add_argument('--time-limit', type=_seconds, default=DEFAULT_TIME_LIMIT,
+    bundle.add_argument('--time-limit', type=_seconds, default=TIME_LIMIT,
                         metavar='SECONDS',
-                        help=f"wall-clock limit of one grading (default {DEFAULT_TIME_LIMIT}: "
+                        help=f"wall-clock limit of one grading (default {TIME_LIMIT:g}: "
                              f"Gradescope's default timeout is {GRADESCOPE_TIMEOUT} s for the "
                              f"whole run; raise both together)")
 

@@ -10,6 +10,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent
 # The one rubric: every hidden test's declaration (see autograder/catalogue).
 RUBRIC = PACKAGE / 'rubric.yaml'
+# What each scaffold students write against states (see catalogue/scaffolds.py).
+SCAFFOLDS = PACKAGE / 'scaffolds.yaml'
 TEMPLATES = PACKAGE / 'templates'
 # The list of files a student submits, with the size limits (in each package).
 SUBMISSION_FILES = 'submission_files.txt'

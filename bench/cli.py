@@ -4,10 +4,11 @@ import sys
 import time
 from pathlib import Path
 
-from . import (contention, core, data, gradescope, grading, machine, memory, report,
+from . import (classes, contention, core, data, gradescope, grading, machine, memory, report,
                similarity, training)
 
-SECTIONS = ('data', 'training', 'contention', 'grading', 'gradescope', 'memory', 'similarity')
+SECTIONS = ('data', 'training', 'contention', 'grading', 'class', 'gradescope', 'memory',
+            'similarity')
 COMMITTED = core.KIT / 'bench' / 'RESULTS.md'
 
 
@@ -19,10 +20,11 @@ def build_parser():
                     "training epochs (vs PyTorch on the CPU and the machine's matmul peak), "
                     "contention (1 vs 2 BLAS threads, idle and beside 4 CPU-bound "
                     "processes), grading (one submission by stage; -j 1 vs -j 2 "
-                    "throughput), Gradescope's default container simulated (0.5 CPU, "
-                    "768 MB; needs root and cgroups), peak memory and the similarity check (500 "
-                    "submissions, and against an archive of 500, vs 50). Prints a table and "
-                    "writes OUT/results.json and OUT/results.md; "
+                    "throughput), class (a course-style class against the reference's, "
+                    "-j 1 and -j 2, the projection for 500), Gradescope's default container "
+                    "simulated (0.5 CPU, 768 MB; needs root and cgroups), peak memory and the "
+                    "similarity check (500 submissions, and against an archive of 500, vs 50). "
+                    "Prints a table and writes OUT/results.json and OUT/results.md; "
                     "a full run of every section also writes bench/RESULTS.md. Run it from "
                     "the kit's top folder, on an otherwise idle machine.")
     parser.add_argument('--quick', action='store_true',
@@ -89,6 +91,8 @@ def main(argv=None):
         grading_rows, grading_memory = attempt(
             'grading', 's', lambda: grading.run(settings)) or ([], {})
         rows.extend(grading_rows)
+    if 'class' in sections:
+        rows.extend(attempt('class', 's', lambda: classes.run(settings)) or [])
     if 'gradescope' in sections:
         rows.extend(attempt('gradescope', 's', lambda: gradescope.run(settings)) or [])
     if 'memory' in sections:

@@ -15,6 +15,7 @@ import yaml
 
 from autograder.course.discover import discover, folder_names
 from autograder.course.gradebook import NBGRADER_COLUMNS
+from autograder.course import late as late_module
 from autograder.course.late import Policy, timing
 from grading import collect, make_submission, quick_rubric
 from helpers import KIT, STUDENT
@@ -335,36 +336,102 @@ def test_out_inside_the_submissions_folder_and_out_naming_a_file(tmp_path):
     assert bad.returncode == 2 and 'is a file' in bad.stderr and 'Traceback' not in bad.stderr
 
 
-def test_late_work_from_a_due_date_or_gradescope_metadata(tmp_path):
-    folder = tmp_path / 'class'
-    for student in ('early', 'late', 'scope'):
+def _gradescope_metadata(created, due='2026-11-20T10:00:00Z', late_due='2026-11-25T10:00:00Z'):
+    return json.dumps({'created_at': created,
+                       'assignment': {'due_date': due, 'late_due_date': late_due}})
+
+
+def test_late_work_times_come_from_outside_the_submission(tmp_path):
+    """Gradescope's metadata (from --metadata, outside the submissions), then the roster's
+    submitted_at, then the file's time; a submission_metadata.json inside a submission is
+    the student's own file and changes nothing."""
+    folder, meta = tmp_path / 'class', tmp_path / 'metadata'
+    meta.mkdir()
+    for student in ('early', 'late', 'forger', 'scope', 'listed'):
+        (folder / student).mkdir(parents=True)
+    due = time.time() - 3 * 86400
+    # The forger claims an early time and a far due date from inside the submission.
+    (folder / 'forger' / 'submission_metadata.json').write_text(_gradescope_metadata(
+        '2000-01-01T00:00:00Z', due='2099-01-01T00:00:00Z', late_due='2099-01-02T00:00:00Z'))
+    os.utime(folder / 'forger', (due + 60, due + 60))  # just late: one started day
+    os.utime(folder / 'early', (due - 60, due - 60))
+    os.utime(folder / 'late', (due + 86400 + 60, due + 86400 + 60))  # two started days
+    (meta / 'scope.json').write_text(_gradescope_metadata('2026-11-20T12:00:00Z'))
+    (meta / 'forger.json').write_text('{not json')  # unusable: passed over, and said so
+    policy = Policy.from_options(due=time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(due)),
+                                 grace='0', per_day='10%', cap='50%', metadata=meta)
+    assert timing(str(folder / 'early'), policy).penalty == 0
+    late = timing(str(folder / 'late'), policy)
+    assert late.penalty == pytest.approx(0.2) and late.source == late_module.FROM_FILE
+    forger = timing(str(folder / 'forger'), policy)
+    assert forger.penalty == pytest.approx(0.1) and forger.source == late_module.FROM_FILE
+    assert forger.due == policy.due and 'forger.json: not JSON' in forger.problem
+    scope = timing(str(folder / 'scope'), policy)
+    assert scope.source == late_module.FROM_METADATA and scope.penalty == pytest.approx(0.1)
+    listed = timing(str(folder / 'listed'), policy,
+                    time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(due + 3 * 86400 - 5)))
+    assert listed.source == late_module.FROM_ROSTER and listed.penalty == pytest.approx(0.3)
+    # After Gradescope's late due date nothing counts.
+    (meta / 'scope.json').write_text(_gradescope_metadata('2026-11-26T12:00:00Z'))
+    assert timing(str(folder / 'scope'), policy).penalty == 1.0
+
+
+def test_a_metadata_file_must_be_a_small_regular_json_object(tmp_path):
+    from autograder.course.late import PolicyError, read_metadata
+    target = tmp_path / 'real.json'
+    target.write_text('{"created_at": "2026-11-20T12:00:00Z"}')
+    (tmp_path / 'link.json').symlink_to(target)
+    (tmp_path / 'big.json').write_text('{"x": "' + 'a' * 5000 + '"}')
+    (tmp_path / 'list.json').write_text('[1, 2]')
+    os.mkfifo(tmp_path / 'fifo.json')
+    assert read_metadata(target)['created_at']
+    for name, reason in (('link.json', 'cannot open'), ('big.json', 'more than'),
+                         ('list.json', 'not a JSON object'), ('fifo.json', 'not a regular'),
+                         ('missing.json', 'cannot open')):
+        with pytest.raises(PolicyError, match=reason):
+            read_metadata(tmp_path / name, limit=4096)
+    with pytest.raises(PolicyError, match='inside the submissions folder'):
+        Policy.from_options(metadata=tmp_path).check_outside(tmp_path)
+    with pytest.raises(PolicyError, match='not a folder'):
+        Policy.from_options(metadata=target)
+
+
+@pytest.mark.slow
+def test_late_work_in_the_gradebook_names_where_each_time_came_from(tmp_path):
+    folder, meta = tmp_path / 'class', tmp_path / 'metadata'
+    meta.mkdir()
+    for student in ('early', 'late', 'scope', 'forger'):
         make_submission(folder / student)
     due = time.time() - 3 * 86400
     os.utime(folder / 'early', (due - 60, due - 60))
-    os.utime(folder / 'late', (due + 86400 + 60, due + 86400 + 60))  # two started days
-    (folder / 'scope' / 'submission_metadata.json').write_text(json.dumps({
-        'created_at': '2026-11-20T12:00:00Z',
-        'assignment': {'due_date': '2026-11-20T10:00:00Z',
-                       'late_due_date': '2026-11-25T10:00:00Z'}}))
-    policy = Policy.from_options(due=time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(due)),
-                                 grace='0', per_day='10%', cap='50%')
-    assert timing(str(folder / 'early'), policy).penalty == 0
-    assert timing(str(folder / 'late'), policy).penalty == pytest.approx(0.2)
-    scope = timing(str(folder / 'scope'), policy)
-    assert scope.source == 'submission_metadata.json' and scope.penalty == pytest.approx(0.1)
+    (folder / 'forger' / 'submission_metadata.json').write_text(_gradescope_metadata(
+        '2000-01-01T00:00:00Z', due='2099-01-01T00:00:00Z'))
+    for student in ('late', 'forger'):
+        os.utime(folder / student, (due + 86400 + 60, due + 86400 + 60))  # two started days
+    (meta / 'scope.json').write_text(_gradescope_metadata('2026-11-20T12:00:00Z'))
     out = tmp_path / 'out'
     result = subprocess.run([sys.executable, '-m', 'autograder', 'batch', str(folder), '--out',
                              str(out), '--only', 'softmax.*', '-q', '--due',
                              time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(due)),
-                             '--late-per-day', '10%', '--late-cap', '50%'], cwd=KIT,
+                             '--late-per-day', '10%', '--late-cap', '50%',
+                             '--metadata', str(meta)], cwd=KIT,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     _, rows = read_gradebook(out)
     assert float(rows['early']['late_submission_penalty']) == 0 and rows['early']['duedate']
-    assert float(rows['late']['late_submission_penalty']) == pytest.approx(1.2)
-    assert float(rows['late']['score']) == pytest.approx(4.8)
+    assert rows['early']['note'] == "on time; time from the file's modification time"
+    for student in ('late', 'forger'):
+        assert float(rows[student]['late_submission_penalty']) == pytest.approx(1.2), student
+        assert float(rows[student]['score']) == pytest.approx(4.8), student
+        assert rows[student]['note'] == \
+            "late: 1.2 points off; time from the file's modification time", student
     assert float(rows['scope']['late_submission_penalty']) == pytest.approx(0.6)
     assert rows['scope']['timestamp'].startswith('2026-11-20T12:00')
+    assert rows['scope']['note'] == "late: 0.6 points off; time from Gradescope's metadata"
+    inside = subprocess.run([sys.executable, '-m', 'autograder', 'batch', str(folder), '--out',
+                             str(tmp_path / 'out2'), '--metadata', str(folder / 'scope')],
+                            cwd=KIT, capture_output=True, text=True, timeout=60)
+    assert inside.returncode == 2 and 'inside the submissions folder' in inside.stderr
 
 
 def test_discover_lists_what_is_not_a_submission(tmp_path):

@@ -13,12 +13,15 @@ from where it is installed, so the Python must be readable by other users: a
 venv of Debian's /usr/bin/python3 is built for the test (the build machines'
 own Python lives under /root).
 """
+import contextlib
 import json
 import os
+import shlex
 import shutil
 import stat
 import subprocess
 import tempfile
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -26,14 +29,18 @@ import pytest
 from autograder.grading.sandbox import hidden_paths
 from helpers import KIT, SOLUTIONS
 
-pytestmark = [pytest.mark.usefixtures('mnist'),
+pytestmark = [pytest.mark.usefixtures('mnist'), pytest.mark.root, pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0, reason="the fallback is for root graders")]
-DEPENDENCIES = ['numpy', 'pyyaml', 'matplotlib', 'tqdm', 'threadpoolctl']
+# The grader's own dependencies, as the installed kit declares them (pyproject.toml).
+DEPENDENCIES = [r for r in metadata.requires('dl-homework-kit') if 'extra ==' not in r]
 
 
-@pytest.fixture(scope='module')
-def open_python():
-    """A venv any user can run (Debian's python3 and the grader's dependencies)."""
+@contextlib.contextmanager
+def build_open_python():
+    """A venv any user can run (Debian's python3 and the grader's dependencies).
+
+    Yields the venv's python; the venv goes afterwards.
+    """
     base = Path('/usr/bin/python3')
     capsh = shutil.which('capsh')
     if not base.is_file() or not capsh:
@@ -55,26 +62,37 @@ def open_python():
         shutil.rmtree(root, ignore_errors=True)
 
 
-def grade_like_docker(python, submission, out, *options):
-    """`autograder grade` without CAP_SYS_ADMIN and without cgroups, as in Docker.
+@pytest.fixture(scope='module')
+def open_python():
+    with build_open_python() as python:
+        yield python
+
+
+def run_like_docker(python, *args, env=None, timeout=1800):
+    """`python -m autograder ARGS` without CAP_SYS_ADMIN and without cgroups, as in Docker.
 
     Returns (CompletedProcess, {hidden part: its mode bits for others during the
     run}); the parts' modes are restored afterwards.
     """
     parts = [path for path in hidden_paths() if path.exists()]
     modes = {path: path.stat().st_mode for path in parts}
-    env = dict(os.environ, PYTHONPATH=str(KIT), AUTOGRADER_KIT=str(KIT),
-               AUTOGRADER_SANDBOX_DISABLE='cgroup', AUTOGRADER_SANDBOX_UID='63700')
-    command = f"exec {python} -m autograder grade {submission} --out {out} -q " + \
-        ' '.join(options)
+    full_env = dict(os.environ, PYTHONPATH=str(KIT), AUTOGRADER_KIT=str(KIT),
+                    AUTOGRADER_SANDBOX_DISABLE='cgroup', AUTOGRADER_SANDBOX_UID='63700')
+    full_env.update(env or {})
+    command = f"exec {python} -m autograder " + ' '.join(shlex.quote(str(a)) for a in args)
     try:
         result = subprocess.run(['capsh', '--drop=cap_sys_admin', '--', '-c', command],
-                                env=env, capture_output=True, text=True, timeout=1800)
+                                env=full_env, capture_output=True, text=True, timeout=timeout)
         closed = {path: path.stat().st_mode & 0o007 for path in parts}
     finally:
         for path, mode in modes.items():
             os.chmod(path, mode)
     return result, closed
+
+
+def grade_like_docker(python, submission, out, *options):
+    """`autograder grade SUBMISSION --out OUT -q OPTIONS` as in Docker (run_like_docker)."""
+    return run_like_docker(python, 'grade', submission, '--out', out, '-q', *options)
 
 
 def test_the_reference_scores_full_marks_without_namespaces_or_cgroups(open_python, tmp_path):

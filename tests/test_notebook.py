@@ -27,9 +27,13 @@ from helpers import SOLUTIONS, STUDENT, run
 SOURCE = SOLUTIONS / paths.NOTEBOOK
 # Cells whose outputs must hold a figure: both learning curves, both sweeps.
 FIGURE_CELLS = ('softmax-curves', 'two-layer-curves', 'lr-plot', 'reg-plot')
-AUTOGRADED_POINTS = {'test_data': 1, 'test_softmax': 2, 'test_two_layer': 2,
+# The notebook's points: its test cells only (GRADING.md). Its questions are
+# answered and graded in the report (written/report.tex), not here.
+AUTOGRADED_POINTS = {'test_data': 1, 'test_softmax': 1, 'test_two_layer': 1,
                      'test_lr_sweep': 2, 'test_reg_sweep': 2, 'test_tuned_config': 3}
-MANUAL_POINTS = {'answer_models': 2, 'answer_lr': 3, 'answer_reg': 3, 'answer_tuning': 2}
+NOTEBOOK_POINTS = 10
+# The cells whose hidden checks the introduction describes: the sweeps' settings.
+HIDDEN_TEST_CELLS = {'test_lr_sweep', 'test_reg_sweep'}
 # The files a student submits (plain paths of submission_files.txt).
 COPY_IGNORE = shutil.ignore_patterns('__pycache__', '.pytest_cache', '.benchmarks',
                                      '.ipynb_checkpoints', 'results', '*.pyc')
@@ -104,6 +108,7 @@ def nbgrader(args, course, env):
 # --- 1. the source notebook runs ----------------------------------------------
 
 
+@pytest.mark.slow
 def test_source_notebook_runs_headless_and_draws_its_figures(tmp_path, grader_env,
                                                              monkeypatch):
     from nbclient import NotebookClient
@@ -135,8 +140,19 @@ def test_source_notebook_runs_headless_and_draws_its_figures(tmp_path, grader_en
         out.get('text', '') for out in cells['setup'].outputs)
     from config import load_config
     assert load_config(package / 'configs' / 'config_exp.yaml')['Train']['learning_rate'] != 0.1
+    # The sweep tables show what the report's tables ask for, and no test accuracy:
+    # settings are chosen on the validation set.
+    for cell_id in ('lr-plot', 'reg-plot'):
+        tables = [out['data']['text/markdown'] for out in cells[cell_id].outputs
+                  if 'text/markdown' in out.get('data', {})]
+        assert len(tables) == 1, cell_id
+        header = tables[0].splitlines()[0]
+        assert 'final train loss' in header and 'final train acc' in header
+        assert 'final val acc' in header and 'test' not in header.lower(), header
+        assert len(tables[0].splitlines()) == 2 + (4 if cell_id == 'lr-plot' else 5)
 
 
+@pytest.mark.slow
 def test_progress_bars_are_widgets_when_someone_watches():
     """utils' tqdm.auto bars render as ipywidgets in a live front end (allow_stdin)."""
     from jupyter_client.manager import start_new_kernel
@@ -196,6 +212,8 @@ def submit(course, student, files, notebook):
     nbformat.write(notebook, folder / paths.NOTEBOOK)
 
 
+@pytest.mark.slow
+@pytest.mark.root
 def test_nbgrader_round_trip(course, grader_env):
     assignment = nbtools.ASSIGNMENT
     source = nbformat.read(SOURCE, as_version=4)
@@ -206,7 +224,7 @@ def test_nbgrader_round_trip(course, grader_env):
     released_text = '\n'.join(cell.source for cell in released.cells)
     by_id = {nbgrader_meta(c)['grade_id']: c for c in released.cells if nbgrader_meta(c)}
     solution_cells = [c for c in source.cells if nbgrader_meta(c).get('solution')]
-    assert len(solution_cells) == 8
+    assert len(solution_cells) == 4  # the sweeps, plot_sweep and the tuning
     for cell in solution_cells:
         shipped = by_id[nbgrader_meta(cell)['grade_id']].source
         stub = nbtools.CODE_STUB if cell.cell_type == 'code' else nbtools.TEXT_STUB
@@ -247,7 +265,6 @@ def test_nbgrader_round_trip(course, grader_env):
         ''',
         # not tuned: the defaults
         'tuning': 'best_config = settings(two_layer_config)',
-        **{grade_id: None for grade_id in MANUAL_POINTS},  # unanswered
     })
     submit(course, 'bob', buggy, bob)
 
@@ -266,10 +283,9 @@ def test_nbgrader_round_trip(course, grader_env):
 
     with open(course / 'grades.csv', newline='') as f:
         rows = {row['student_id']: row for row in csv.DictReader(f)}
-    total = sum(AUTOGRADED_POINTS.values()) + sum(MANUAL_POINTS.values())
-    full = sum(AUTOGRADED_POINTS.values())
+    total = full = sum(AUTOGRADED_POINTS.values())
+    assert total == NOTEBOOK_POINTS
     lost = AUTOGRADED_POINTS['test_lr_sweep'] + AUTOGRADED_POINTS['test_tuned_config']
-    # Manual answers are ungraded yet: they count 0 of their points.
     assert float(rows['alice']['score']) == full and float(rows['alice']['max_score']) == total
     assert float(rows['bob']['score']) == full - lost and float(rows['bob']['max_score']) == total
 
@@ -312,6 +328,7 @@ def test_student_notebook_has_no_marking_text():
     assert ' marking guide ' not in released
 
 
+@pytest.mark.slow
 def test_render_student_notebook_is_what_nbgrader_releases(course):
     rendered = nbtools.render_student_notebook(SOURCE)
     assert rendered == nbtools.render_student_notebook(SOURCE)
@@ -364,10 +381,12 @@ try:
 except OSError:
     found['net'] = 'BLOCKED'
 found['uid'] = os.getuid()
-pathlib.Path('attack.json').write_text(json.dumps(found))
+print('ATTACK ' + json.dumps(found))
 '''
 
 
+@pytest.mark.slow
+@pytest.mark.root
 def test_a_hostile_notebook_reads_and_changes_nothing_outside_its_own_submission(course,
                                                                                   grader_env):
     """Mallory's notebook, run by `nbgrader autograde` as root: sandboxed.
@@ -404,8 +423,13 @@ def test_a_hostile_notebook_reads_and_changes_nothing_outside_its_own_submission
 
     graded_before = victor_grades()
     nbgrader(['autograde', assignment, '--force', '--student', 'mallory'], course, grader_env)
-    found = json.loads((course / 'autograded' / 'mallory' / assignment / 'attack.json')
-                       .read_text())
+    graded = nbformat.read(course / 'autograded' / 'mallory' / assignment / paths.NOTEBOOK,
+                           as_version=4)
+    printed = [line for cell in graded.cells if cell.cell_type == 'code'
+               for out in cell.get('outputs', []) for line in out.get('text', '').splitlines()
+               if line.startswith('ATTACK ')]
+    assert len(printed) == 1, printed
+    found = json.loads(printed[0][len('ATTACK '):])
     assert all(found[path] == 'BLOCKED' for path in secrets), found
     assert found['victim'] == 'BLOCKED' and found['net'] == 'BLOCKED', found
     assert found['uid'] != 0
@@ -413,3 +437,36 @@ def test_a_hostile_notebook_reads_and_changes_nothing_outside_its_own_submission
     autograded = course / 'autograded' / 'victor' / assignment / 'utils.py'
     assert autograded.read_bytes() == before
     assert victor_grades() == graded_before
+
+
+# --- 4. what the notebook says about its grading --------------------------------
+
+
+def test_points_and_hidden_checks_are_what_the_introduction_says():
+    """The intro promises 10 points from test cells, hidden checks only on the
+    sweeps' settings, no answer cells, and the package graded elsewhere."""
+    source = nbformat.read(SOURCE, as_version=4)
+    graded = {nbgrader_meta(c)['grade_id']: nbgrader_meta(c).get('points')
+              for c in source.cells if nbgrader_meta(c).get('grade')}
+    assert graded == AUTOGRADED_POINTS and sum(graded.values()) == NOTEBOOK_POINTS
+    assert not any(c.cell_type == 'markdown' and nbgrader_meta(c).get('solution')
+                   for c in source.cells), "answer cells belong in the report"
+    hidden = {c.get('id') for c in source.cells if 'BEGIN HIDDEN TESTS' in c.source}
+    assert hidden == HIDDEN_TEST_CELLS
+    intro = ' '.join(next(c for c in source.cells if c.get('id') == 'intro').source.split())
+    assert f'({NOTEBOOK_POINTS} points of the homework' in intro
+    assert 'settings asked for' in intro and 'graded separately' in intro
+    assert 'no answer cells' in intro
+
+
+def test_every_question_names_its_section_of_the_report():
+    source = nbformat.read(SOURCE, as_version=4)
+    report = (SOLUTIONS.parent / 'written' / 'report.tex').read_text()
+    sections = re.findall(r'^\\reportsection\{', report, re.M)
+    asked = []
+    for cell in source.cells:
+        if cell.get('id', '').startswith('question-'):
+            found = re.findall(r'For the report, section (\d)', cell.source)
+            assert len(found) == 1, cell.get('id')
+            asked.append(int(found[0]))
+    assert asked == list(range(1, len(sections) + 1)), (asked, len(sections))

@@ -159,7 +159,7 @@ def _assert_softmax_accuracy_is_zero(grader, tmp_path, forward_code):
 
 def test_pretrained_weights_riding_along_learn_nothing_on_the_judges_pixels(grader, tmp_path):
     """Weights shipped in the code (small enough for the size limit) and put in place of
-    training: the sandbox trains on a secretly rotated split, so they score nothing."""
+    training: the sandbox trains on a secretly transformed split, so they score nothing."""
     weights = _pretrained_softmax_weights()
     blob = base64.b85encode(zlib.compress(weights.tobytes(), 9)).decode()
     assert len(blob) < 60_000
@@ -191,7 +191,7 @@ def test_pretrained_weights_cannot_find_their_pixels_from_column_statistics(grad
     """MNIST is public: code that ships each pixel's sum over the training split (3 KB)
     recovered a secret pixel permutation exactly (713 of the 716 non-blank pixels have a
     distinct sum) and put pretrained weights in its place, 8/8 without training. The
-    sandbox's split is rotated and row-shuffled instead: no column is a pixel."""
+    sandbox's split is transformed and row-shuffled instead: no column is a pixel."""
     weights = _pretrained_softmax_weights()
     sys.path.insert(0, str(SOLUTIONS))
     try:
@@ -221,14 +221,3 @@ def test_pretrained_weights_cannot_find_their_pixels_from_column_statistics(grad
             "self.gradients['W1'] = np.zeros((784, 10))\n"
             "return 0.0, 0.0")
     _assert_softmax_accuracy_is_zero(grader, tmp_path, code)
-
-
-def test_the_rotated_split_trains_like_the_public_one():
-    """The judge maps the first layer back (W1 = Q W1'): (X Q)(Q^T W) is X W."""
-    from autograder.grading.data import secret_rotation
-    rotation = secret_rotation(b'test')
-    assert np.allclose(rotation @ rotation.T, np.eye(784), atol=1e-12)
-    assert not np.allclose(secret_rotation(b'other'), rotation)
-    rng = np.random.default_rng(0)
-    X, W = rng.random((5, 784)), rng.standard_normal((784, 10))
-    assert np.allclose((X @ rotation) @ (rotation.T @ W), X @ W)

@@ -15,7 +15,12 @@ from autograder.grading.sandbox.cores import cpu_share, usable_cores
 from grading import make_submission
 from helpers import KIT
 
-root_only = pytest.mark.skipif(os.geteuid() != 0, reason="uid drop and cgroups need root")
+_needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="uid drop and cgroups need root")
+
+
+def root_only(test):
+    """The `root` tier, skipped for other users."""
+    return pytest.mark.root(_needs_root(test))
 
 
 def test_the_x86_64_system_call_table_matches_the_kernel_headers():
@@ -265,6 +270,7 @@ def _sandbox_pids(uid):
     return uids.processes_of(uid)
 
 
+@pytest.mark.slow
 @root_only
 @pytest.mark.parametrize('how', ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGKILL'])
 def test_killing_the_grader_ends_every_sandboxed_process(tmp_path, how):
@@ -299,6 +305,7 @@ def test_killing_the_grader_ends_every_sandboxed_process(tmp_path, how):
         assert grader.returncode == 130
 
 
+@pytest.mark.slow
 @root_only
 def test_two_graders_on_one_host_never_share_a_uid_or_kill_each_other(tmp_path):
     script = textwrap.dedent("""
@@ -397,3 +404,78 @@ def test_system_v_ipc_of_a_run_without_an_ipc_namespace_does_not_outlive_it(tmp_
         result = box.run([sys.executable, '-I', '-S', '-c', code], budgets=[Budget(30, 60)])
         assert result.exit_code == 0, result.output
         assert _shm_of(box.uid) == []
+
+
+@root_only
+def test_without_a_pid_namespace_the_cpu_of_a_double_forked_process_is_the_runs(tmp_path,
+                                                                               monkeypatch):
+    """The launcher reaps orphans (step 'reaper'): a process that double-forks and
+    leaves the session stays in the run's tree, so its CPU time counts even after it
+    has ended and been reaped."""
+    monkeypatch.setenv('AUTOGRADER_SANDBOX_DISABLE', 'pid,cgroup')
+    code = textwrap.dedent("""
+        import os, time
+        if os.fork() == 0:
+            if os.fork() == 0:
+                os.setsid()
+                while time.process_time() < 1.5:
+                    pass
+                open('spun', 'w').close()
+                os._exit(0)
+            os._exit(0)
+        while not os.path.exists('spun'):
+            time.sleep(0.05)
+        time.sleep(0.5)  # the spinner has ended and been reaped by now
+    """)
+    with Sandbox(tmp_path / 'box') as box:
+        assert 'reaper' in box.detect().done and 'pid' not in box.detect().done
+        result = box.run([sys.executable, '-I', '-S', '-c', code],
+                         budgets=[Budget(30, 300, idle=None)])
+    assert result.failure() is None, (result.failure(), result.output)
+    assert result.usage[-1].cpu >= 1.45, result.usage
+
+
+@root_only
+def test_disk_usage_counts_shared_folders_own_folders_and_deleted_open_files():
+    import tempfile
+    from autograder.grading.sandbox import leftovers
+    uid = 63893
+    top = Path(tempfile.mkdtemp(prefix='disk-', dir='/tmp'))
+    os.chmod(top, 0o1777)
+    own = Path(tempfile.mkdtemp(prefix='disk-own-', dir='/tmp'))  # like the run's work folder
+    os.chown(own, uid, uid)
+    holder = None
+    try:
+        holder = subprocess.Popen(['/usr/bin/python3', '-I', '-S', '-c', textwrap.dedent(f"""
+            import os, sys, time
+            with open({str(top / 'kept')!r}, 'wb') as f:
+                f.write(os.urandom(3 << 20))
+            os.makedirs({str(top / 'tree' / 'deep')!r})
+            with open({str(top / 'tree' / 'deep' / 'x')!r}, 'wb') as f:
+                f.write(os.urandom(1 << 20))
+            with open({str(own / 'mine')!r}, 'wb') as f:
+                f.write(os.urandom(2 << 20))
+            hidden = open({str(top / 'hidden')!r}, 'wb')
+            hidden.write(os.urandom(5 << 20))
+            hidden.flush()
+            os.unlink(hidden.name)
+            print('ready', flush=True)
+            time.sleep(60)
+        """)], user=uid, group=uid, extra_groups=[], stdout=subprocess.PIPE, text=True,
+            cwd='/', stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        assert holder.stdout.readline().strip() == 'ready'
+        usage = leftovers.disk_usage(uid, roots=[str(top)], own=[str(own)], pids=[holder.pid])
+        assert usage.complete
+        mib = usage.bytes / 2**20
+        assert 11 <= mib < 12.5, mib  # 3 + 1 + 2 + 5 MiB, plus the folders' blocks
+        assert usage.entries == 6  # kept, tree, deep, x, mine, the deleted file
+        lent = leftovers.inventory(uid, roots=[str(top)])
+        assert leftovers.disk_usage(uid, roots=[str(top)], keep=lent).bytes == 0
+        assert leftovers.free_bytes([str(top), str(own)]) > 0
+    finally:
+        if holder is not None:
+            holder.kill()
+            holder.wait()
+        import shutil
+        shutil.rmtree(top, ignore_errors=True)
+        shutil.rmtree(own, ignore_errors=True)

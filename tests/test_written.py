@@ -21,10 +21,17 @@ checks every claim the model answers make about them:
 Every command here runs in its own process group and the whole group is
 killed if it exceeds its timeout, so nothing it started outlives the test.
 
-The numeric checks at the end verify the math stated in theory.tex
-(softmax Jacobian, softmax + cross-entropy gradient). They take the softmax
-implementation as an argument so the solutions package's one can be
-plugged in.
+The numeric checks verify the math stated in theory.tex (softmax Jacobian,
+softmax + cross-entropy gradient, the non-convexity of softmax regression with
+and without its L2 penalty). They take the softmax implementation as an
+argument so the solutions package's one can be plugged in. The grading guides
+are summed against their questions' points, GRADING.md against every rubric,
+and the claims the model answers make (the generator's CLAIMS) are checked
+against the reference numbers, including that each can fail.
+
+Tiers: `tex` for every test that needs TeX; `slow` for those that train (the
+generator's --quick run, and its full run, which checks every claim on the
+real numbers: minutes). The rest are fast unit tests.
 """
 
 from __future__ import annotations
@@ -155,6 +162,14 @@ FIXTURE_VALUES = {
     "SmallLRPlateauEpochs": "7",
     "SmallLRPlateauAcc": "11.22\\%",
     "SmallLRFinalValAcc": "66.61\\%",
+    "LargestLRDips": "5",
+    "LargestLRMaxDip": "0.7",
+    "LargestLRStdErr": "0.31",
+    "HugeLR": "20",
+    "HugeLRLossRises": "6",
+    "HugeLREpochSteps": "8",
+    "HugeLRMinValAcc": "44.44\\%",
+    "HugeLRMaxValAcc": "77.77\\%",
     "BestReg": "0.01",
     "BestRegValAcc": "95.55\\%",
     "LargestRegValAcc": "12.34\\%",
@@ -168,6 +183,11 @@ FIXTURE_VALUES = {
     "TunedTestAcc": "97.83\\%",
     "TuningCandidates": "17",
     "TunedValStdErr": "0.44",
+    "TunedGap": "0.13",
+    "BestLREtaLambda": "0.003",
+    "BestLRDecay": "0.12",
+    "TunedEtaLambda": "0.0002",
+    "TunedDecay": "0.87",
     "ValidationSize": "11,111",
 }
 LR_SETTINGS = ("1", "0.1", "0.05", "0.01")
@@ -304,6 +324,8 @@ def prose_segments(src: str) -> list[str]:
     s = re.sub(r"\\\(.*?\\\)", BREAK, s, flags=re.S)
     s = re.sub(r"\$[^$]*\$", BREAK, s)
     s = re.sub(r"\\(cite|ref|eqref|label|begin|end)\{[^}]*\}(\[[^\]]*\])?", BREAK, s)
+    # A grading guide's point marks: their arguments are typeset as labels.
+    s = re.sub(r"\\(guidepart|award|altaward|deduct|points)\{[^}]*\}(\{[^}]*\})?", BREAK, s)
     s = re.sub(r"\\(emph|textbf|textit|textsc|texttt|textsf|mbox|text)\s*\{", "{", s)
     s = s.replace("\\%", "%").replace("\\@", "").replace("\\&", "&")
     s = re.sub(r"\\[A-Za-z]+\*?", BREAK, s)
@@ -342,16 +364,19 @@ def joined(text: str) -> str:
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.tex
 def test_tools_installed():
     require_tools()
 
 
+@pytest.mark.tex
 def test_chktex_lint_clean(kit):
     proc = run_build(kit, "lint")
     assert proc.returncode == 0, f"chktex warnings:\n{proc.stdout}\n{proc.stderr}"
     assert "chktex clean" in proc.stdout
 
 
+@pytest.mark.tex
 def test_lint_fails_on_a_warning(tmp_path):
     """The lint really fails when chktex reports something."""
     require_tools()
@@ -364,12 +389,14 @@ def test_lint_fails_on_a_warning(tmp_path):
     assert proc.returncode != 0, "lint passed although chktex must warn about '...'"
 
 
+@pytest.mark.tex
 @pytest.mark.parametrize("doc", DOCS)
 def test_student_pdf_built(student_build, doc):
     pdf = student_build / f"{doc}.pdf"
     assert pdf.is_file() and pdf.stat().st_size > 1000
 
 
+@pytest.mark.tex
 @pytest.mark.parametrize("doc", DOCS)
 def test_solutions_pdf_built(solutions_dirs, doc):
     pdf = solutions_dirs(doc) / f"{doc}_solutions.pdf"
@@ -381,6 +408,7 @@ UNDEFINED = re.compile(
 )
 
 
+@pytest.mark.tex
 @pytest.mark.parametrize("doc", DOCS)
 def test_no_undefined_references(student_build, solutions_dirs, doc):
     for log in (student_build / f"{doc}.log", solutions_dirs(doc) / f"{doc}_solutions.log"):
@@ -389,6 +417,7 @@ def test_no_undefined_references(student_build, solutions_dirs, doc):
         assert not bad, f"{log.name}: {bad}"
 
 
+@pytest.mark.tex
 def test_review_cites_the_paper(student_build, solutions_build):
     for pdf in (student_build / "review.pdf", solutions_build / "review_solutions.pdf"):
         text = pdf_text(pdf)
@@ -401,6 +430,7 @@ def test_review_cites_the_paper(student_build, solutions_build):
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.tex
 @pytest.mark.parametrize("doc", DOCS)
 def test_student_pdf_has_no_solution_text(student_build, solutions_dirs, doc):
     tex = (WRITTEN / f"{doc}.tex").read_text()
@@ -417,6 +447,7 @@ def test_student_pdf_has_no_solution_text(student_build, solutions_dirs, doc):
     assert not missing, f"extracted solution text not found in {doc}_solutions.pdf: {missing[:5]}"
 
 
+@pytest.mark.tex
 @pytest.mark.parametrize("doc", DOCS)
 def test_student_sheet_has_answer_boxes(student_build, doc):
     tex = strip_comments((WRITTEN / f"{doc}.tex").read_text())
@@ -427,6 +458,7 @@ def test_student_sheet_has_answer_boxes(student_build, doc):
     assert "Solution" not in text
 
 
+@pytest.mark.tex
 def test_report_solutions_use_generated_values(report_solutions_build):
     text = pdf_text(report_solutions_build / "report_solutions.pdf")
     for value in FIXTURE_VALUES.values():
@@ -438,6 +470,7 @@ def test_report_solutions_use_generated_values(report_solutions_build):
         assert value in text
 
 
+@pytest.mark.tex
 def test_report_solutions_fail_without_generated(tmp_path):
     """Missing generated/ and no generator: the build must fail loudly."""
     require_tools()
@@ -449,6 +482,7 @@ def test_report_solutions_fail_without_generated(tmp_path):
     assert not (kit / "build" / "report_solutions.pdf").exists()
 
 
+@pytest.mark.tex
 def test_report_latex_itself_fails_without_generated(tmp_path):
     """Even when latexmk is called directly, the solutions report stops."""
     require_tools()
@@ -605,6 +639,8 @@ def quick_kit(tmp_path_factory) -> Path:
     return kit
 
 
+@pytest.mark.slow
+@pytest.mark.tex
 def test_everything_builds_from_a_clean_copy_with_the_real_generator(quick_kit):
     """What CI promises: every PDF, the solutions report built from what the
     solutions package produces. The generator runs in its quick mode (one
@@ -625,6 +661,8 @@ def test_everything_builds_from_a_clean_copy_with_the_real_generator(quick_kit):
     assert macros['TunedConfig'].split(',')[0] in text
 
 
+@pytest.mark.slow
+@pytest.mark.tex
 def test_generator_macros_are_what_report_tex_uses(quick_kit):
     """Every value the generator writes is typeset by report.tex, every macro of
     the fixture exists in the generator, and the sweep tables' rows have as many
@@ -673,6 +711,7 @@ def pdf_pages(pdf: Path) -> list[str]:
     return pdf_text(pdf).split('\f')
 
 
+@pytest.mark.tex
 @pytest.mark.parametrize('doc', sorted(COURSE_PROBLEMS))
 def test_student_sheet_numbering_and_one_problem_per_page(student_build, doc):
     pages = pdf_pages(student_build / f'{doc}.pdf')
@@ -702,12 +741,14 @@ def test_every_theory_problem_has_a_grading_guide():
             f"problem {number}: the guide needs points per step and common errors"
 
 
+@pytest.mark.tex
 def test_grading_guides_are_only_in_the_solutions(student_build, solutions_build):
     for doc in ('theory', 'review'):
         assert 'Grading guide' not in pdf_text(student_build / f'{doc}.pdf')
         assert 'Grading guide' in pdf_text(solutions_build / f'{doc}_solutions.pdf')
 
 
+@pytest.mark.tex
 def test_review_links_the_paper_and_its_interactive_page(student_build):
     text = pdf_text(student_build / 'review.pdf')
     assert 'arxiv.org/abs/1906.04358' in text and 'weightagnostic.github.io' in text
@@ -737,8 +778,9 @@ def batch_loss(model_class, W, X, y):
 
 
 def test_softmax_regression_with_its_relu_is_not_convex():
-    """theory.tex, remark after 2.3: flat regions with zero gradient and loss
-    log C, and a midpoint above the chord; the linear model has neither."""
+    """theory.tex, remark after 2.3, without the penalty (lambda = 0): flat
+    regions with zero gradient and loss log C, and a midpoint above the chord;
+    the linear model has neither. The penalised loss: the test after next."""
     relu_model, linear_model = softmax_models()
     rng = np.random.default_rng(5)
     X = np.abs(rng.normal(size=(20, 6)))
@@ -766,3 +808,285 @@ def test_numeric_checks_can_fail():
         check_softmax_jacobian(lambda z: np.exp(np.asarray(z) - 1.0))
     with pytest.raises(AssertionError):
         check_ce_gradient(lambda z: reference_softmax(2.0 * np.asarray(z)))
+
+
+# --------------------------------------------------------------------------
+# the grading guides add up, and so does the grading page
+# --------------------------------------------------------------------------
+
+HEADING = re.compile(r"\\(problem|reportsection)\{((?:[^{}]|\{[^{}]*\})*)\}")
+GUIDEPART = re.compile(r"\\guidepart\{((?:[^{}]|\{[^{}]*\})*)\}\{(\d+)\}")
+AWARD = re.compile(r"\\award\{(\d+)\}")
+ALTAWARD = re.compile(r"\\altaward\{(\d+)\}")
+POINTS = re.compile(r"\\points\{(\d+)\}")
+INSTRUCTOR = re.compile(r"\\begin\{instructoronly\}(.*?)\\end\{instructoronly\}", re.S)
+
+
+def graded_items(tex: str) -> list[dict]:
+    """Every problem (or report section) of a document with its points, the
+    points its question shows per part, and its guide's parts and steps."""
+    body = strip_comments(tex).split("\\begin{document}", 1)[1]
+    heads = list(HEADING.finditer(body))
+    items = []
+    for i, head in enumerate(heads):
+        segment = body[head.end():heads[i + 1].start() if i + 1 < len(heads) else len(body)]
+        title_points = POINTS.findall(head.group(2))
+        guides = "".join(INSTRUCTOR.findall(segment))
+        question = SOLUTION_ENV.sub(" ", segment)
+        parts = []
+        pieces = GUIDEPART.split(guides)  # text, label, points, text, label, points, ...
+        for label, points, text in zip(pieces[1::3], pieces[2::3], pieces[3::3]):
+            parts.append({"label": label, "points": int(points),
+                          "awards": [int(a) for a in AWARD.findall(text)],
+                          "alternatives": [int(a) for a in ALTAWARD.findall(text)]})
+        items.append({"title": " ".join(head.group(2).split()),
+                      "points": int(title_points[0]) if title_points else None,
+                      "question_points": [int(p) for p in POINTS.findall(question)],
+                      "parts": parts})
+    return items
+
+
+def rubric_errors(tex: str) -> list[str]:
+    """Where a guide does not add up to its question's points."""
+    errors = []
+    for item in graded_items(tex):
+        name, parts = item["title"][:40], item["parts"]
+        if item["points"] is None:
+            errors.append(f"{name}: no points in its heading")
+            continue
+        if not parts:
+            errors.append(f"{name}: no guide parts (\\guidepart)")
+            continue
+        if sum(p["points"] for p in parts) != item["points"]:
+            errors.append(f"{name}: guide parts add up to {sum(p['points'] for p in parts)}, "
+                          f"the question is worth {item['points']}")
+        shown = item["question_points"]
+        if shown and shown != [p["points"] for p in parts]:
+            errors.append(f"{name}: the question shows {shown}, the guide's parts are "
+                          f"{[p['points'] for p in parts]}")
+        for part in parts:
+            if sum(part["awards"]) != part["points"]:
+                errors.append(f"{name}, {part['label']}: steps add up to "
+                              f"{sum(part['awards'])}, the part is worth {part['points']}")
+            if sum(part["alternatives"]) > part["points"]:
+                errors.append(f"{name}, {part['label']}: another route is worth more than "
+                              f"the part")
+    return errors
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_every_guide_adds_up_to_its_question(doc):
+    tex = (WRITTEN / f"{doc}.tex").read_text()
+    assert len(graded_items(tex)) >= 2
+    assert rubric_errors(tex) == []
+
+
+def test_the_guide_check_can_fail():
+    tex = (WRITTEN / "theory.tex").read_text()
+    assert "\\award{2} The matrix form" in tex
+    broken = tex.replace("\\award{2} The matrix form", "\\award{1} The matrix form")
+    assert any("steps add up to 5" in e for e in rubric_errors(broken))
+    broken = tex.replace("\\item \\points{6} Derive the partial", "\\item \\points{5} Derive "
+                         "the partial")
+    assert any("the question shows [5, 4]" in e for e in rubric_errors(broken))
+
+
+def grading_table() -> dict:
+    """The rows of written/GRADING.md's table: part -> (description, points)."""
+    rows = {}
+    for line in (WRITTEN / "GRADING.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and re.fullmatch(r"\**\+?\d+\**", cells[3]):
+            rows[cells[0].strip("*")] = (cells[1], int(cells[3].strip("*+")))
+    return rows
+
+
+def test_grading_page_adds_up_with_every_rubric():
+    """GRADING.md: each part's points are what its own rubric gives, and the
+    parts add up to the total it states."""
+    import json
+
+    import yaml
+
+    rows = grading_table()
+    assert set(rows) == {"code", "notebook", "report", "theory", "review", "total",
+                         "extra credit"}, rows
+    rubric = yaml.safe_load((REPO / "autograder" / "rubric.yaml").read_text())
+    assert rows["code"][1] == sum(t["points"] for t in rubric["tests"].values()) == 100
+
+    notebook = json.loads((REPO / "solutions" / "hw1.ipynb").read_text())
+    cell_points = [c["metadata"]["nbgrader"]["points"] for c in notebook["cells"]
+                   if c["metadata"].get("nbgrader", {}).get("grade")]
+    assert rows["notebook"][1] == sum(cell_points)
+    assert [int(n) for n in re.findall(r"\b(\d+)\b", rows["notebook"][0])] == cell_points
+
+    items = {doc: graded_items((WRITTEN / f"{doc}.tex").read_text()) for doc in DOCS}
+    report = [i["points"] for i in items["report"]]
+    assert rows["report"][1] == sum(report)
+    assert " + ".join(map(str, report)) in rows["report"][0]
+    credit = [i for i in items["theory"] if "Extra credit" in i["title"]]
+    theory = [i["points"] for i in items["theory"] if i not in credit]
+    assert rows["theory"][1] == sum(theory)
+    assert rows["extra credit"][1] == sum(i["points"] for i in credit) > 0
+    assert rows["review"][1] == sum(i["points"] for i in items["review"])
+    parts = ("code", "notebook", "report", "theory", "review")
+    assert rows["total"][1] == sum(rows[p][1] for p in parts) == 200
+    text = (WRITTEN / "GRADING.md").read_text()
+    assert f"add up to **{rows['total'][1]}**" in text
+    assert len(text.split()) < 650, "GRADING.md must stay one page"
+    # Each sheet states its own total, and it is the page's.
+    for doc, total in (("theory", rows["theory"][1]), ("review", rows["review"][1]),
+                       ("report", rows["report"][1])):
+        tex = " ".join((WRITTEN / f"{doc}.tex").read_text().split())
+        assert f"Total: {total} points" in tex, doc
+
+
+# --------------------------------------------------------------------------
+# the numeric claims of the written answers
+# --------------------------------------------------------------------------
+
+
+def generator_module():
+    sys.path.insert(0, str(WRITTEN))
+    try:
+        import make_report_assets as generator
+    finally:
+        sys.path.remove(str(WRITTEN))
+    return generator
+
+
+def test_theory_quotes_the_penalised_loss_the_generator_checks():
+    generator = generator_module()
+    theory = " ".join((WRITTEN / "theory.tex").read_text().split())
+    assert f"penalised loss: {generator.THEORY_PENALISED_LOSS} in the reference run" in theory
+    assert float(generator.THEORY_PENALISED_LOSS) < np.log(10)
+
+
+def test_penalised_loss_of_softmax_regression_is_not_convex():
+    """theory.tex, remark after 2.3: on the cone K where every score is negative
+    the penalised loss is log C + lambda/2 |W|^2 with gradient lambda W, and the
+    first-order condition at A = t A0 in K fails for small t against any B whose
+    penalised loss is below log C."""
+    from models import SoftmaxRegression
+
+    generator = generator_module()
+    rng = np.random.default_rng(7)
+    X = np.abs(rng.normal(size=(30, 6)))
+    y = np.argmax(X @ rng.normal(size=(6, 3)), axis=1)  # labels a linear model can learn
+    lam = 1e-3
+    model = SoftmaxRegression(input_size=6, num_classes=3)
+
+    def penalised(W):
+        model.weights["W1"] = W
+        return generator.penalised_loss(model, X, y, lam)
+
+    def penalised_gradient(W):
+        model.weights["W1"] = W
+        model.forward(X, y, mode="train")
+        return model.gradients["W1"] + lam * W
+
+    A0 = -np.abs(rng.normal(size=(6, 3)))
+    assert np.all(X @ A0 < 0)
+    assert np.isclose(penalised(A0), np.log(3) + lam / 2 * np.sum(A0 ** 2))
+    np.testing.assert_allclose(penalised_gradient(A0), lam * A0)
+    # B: a few hundred steps of gradient descent on the penalised loss.
+    B = np.abs(rng.normal(scale=0.1, size=(6, 3)))
+    for _ in range(300):
+        B -= 0.5 * penalised_gradient(B)
+    assert penalised(B) < np.log(3) - 0.05
+    for t in (1e-1, 1e-2, 1e-3):
+        A = t * A0
+        bound = penalised(A) + np.sum(penalised_gradient(A) * (B - A))
+        assert penalised(B) < bound  # the first-order condition of convexity fails
+
+
+def reference_measurements():
+    """Measurements shaped as make_report_assets.measure() returns them, with the
+    reference run's numbers (rounded): every claim of the report holds for them."""
+    from types import SimpleNamespace as Run
+
+    def run(valid, train_acc=None, train_loss=None, test=None, lr=0.1, reg=0.001):
+        train_acc = train_acc or [v - 0.005 for v in valid]
+        return Run(valid_acc=list(valid), train_acc=list(train_acc),
+                   train_loss=list(train_loss or [1.0 - 0.05 * i for i in range(len(valid))]),
+                   best_epoch=int(np.argmax(valid)) + 1, test_acc=test or valid[-1],
+                   config={"Train": {"learning_rate": lr, "reg": reg}})
+
+    lr_runs = [run([0.919, 0.934, 0.933, 0.946, 0.947, 0.9466, 0.943, 0.944, 0.945, 0.950],
+                   train_loss=[0.40, 0.30, 0.28, 0.26, 0.25, 0.24, 0.23, 0.22, 0.21, 0.208]),
+               run([0.741, 0.883, 0.901, 0.910, 0.915, 0.919, 0.921, 0.922, 0.926, 0.928],
+                   train_loss=[0.9, 0.5, 0.4, 0.36, 0.34, 0.32, 0.31, 0.30, 0.29, 0.283]),
+               run([0.344, 0.769, 0.858, 0.884, 0.895, 0.900, 0.906, 0.910, 0.913, 0.916],
+                   train_loss=[1.5, 0.8, 0.5, 0.43, 0.40, 0.37, 0.36, 0.35, 0.34, 0.330]),
+               run([0.106, 0.106, 0.106, 0.167, 0.333, 0.487, 0.579, 0.673, 0.719, 0.765],
+                   train_loss=[2.30, 2.29, 2.28, 2.20, 2.0, 1.7, 1.4, 1.2, 1.05, 0.95])]
+    reg_runs = [run([0.100, 0.106, 0.100, 0.106, 0.108, 0.108, 0.106, 0.106, 0.106, 0.106]),
+                run([0.100, 0.236, 0.312, 0.336, 0.308, 0.298, 0.306, 0.352, 0.286, 0.386]),
+                run([0.676, 0.863, 0.883, 0.890, 0.890, 0.891, 0.893, 0.894, 0.895, 0.896]),
+                lr_runs[1],
+                run([0.747, 0.885, 0.902, 0.912, 0.919, 0.923, 0.926, 0.927, 0.931, 0.935])]
+    return {
+        "softmax": run([0.70, 0.75, 0.78, 0.80, 0.81, 0.815, 0.817, 0.818, 0.819, 0.820]),
+        "linear": run([0.88, 0.90, 0.91, 0.915, 0.917, 0.918, 0.919, 0.919, 0.9193, 0.9194]),
+        "twolayer": lr_runs[1],
+        "lr_runs": lr_runs, "reg_runs": reg_runs,
+        "huge_lr": run([0.701, 0.665, 0.766, 0.715, 0.769, 0.780, 0.723, 0.799, 0.746, 0.867],
+                       train_loss=[1.526, 0.928, 0.856, 0.869, 0.902, 0.896, 0.883, 0.910,
+                                   0.823, 0.872]),
+        "tuned": run([0.95, 0.96, 0.965, 0.968, 0.97, 0.971, 0.9715, 0.972, 0.9721, 0.9722],
+                     test=0.9721),
+        "tuned_config": {"Train": {"learning_rate": 1, "reg": 0.0001}},
+        "twolayer_config": {"Train": {"learning_rate": 0.1, "reg": 0.001, "batch_size": 64}},
+        "softmax_recall": [0.98, 0.0, 0.88, 0.90, 0.94, 0.86, 0.95, 0.92, 0.90, 0.88],
+        "linear_recall": [0.98, 0.97, 0.87, 0.90, 0.94, 0.86, 0.95, 0.92, 0.89, 0.88],
+        "softmax_penalised": 0.6036,
+        "data": (np.zeros(48000), None, None, np.zeros(12000), None, None),
+    }
+
+
+def test_claims_hold_for_the_reference_numbers_and_can_fail():
+    """Every claim of the written answers holds for (rounded) reference numbers;
+    changing one measurement breaks the claims about it."""
+    generator = generator_module()
+    m = reference_measurements()
+    broken = [claim for claim, holds in generator.claims(m) if not holds]
+    assert broken == []
+
+    def broken_after(change):
+        changed = reference_measurements()
+        change(changed)
+        return [claim for claim, holds in generator.claims(changed) if not holds]
+
+    # A dip of lr 1 larger than two standard errors (2 x 0.20 points) is not noise.
+    def big_dip(mm):
+        mm["lr_runs"][0].valid_acc[6] = 0.940
+    assert any("two standard errors" in c for c in broken_after(big_dip))
+
+    def tame_huge_lr(mm):
+        mm["huge_lr"].train_loss = sorted(mm["huge_lr"].train_loss, reverse=True)
+    assert any("rises from one epoch to the next" in c for c in broken_after(tame_huge_lr))
+
+    def other_penalised_loss(mm):
+        mm["softmax_penalised"] = 0.66
+    assert any(c.startswith("theory.tex") for c in broken_after(other_penalised_loss))
+
+    def same_decay(mm):
+        mm["tuned_config"] = {"Train": {"learning_rate": 1, "reg": 0.001}}
+    assert any("weight decay per step" in c for c in broken_after(same_decay))
+
+    def gap(mm):
+        mm["tuned"].test_acc = 0.9622
+    assert any("differ by less than two standard errors" in c for c in broken_after(gap))
+
+
+@pytest.mark.slow
+def test_full_generator_run_checks_every_claim(tmp_path):
+    """The reference numbers: `make_report_assets.py` trains every run (about
+    two minutes on two cores, more on a busy machine) and exits 1 naming each
+    claim of the written answers that no longer holds."""
+    proc = run_group([sys.executable, str(WRITTEN / "make_report_assets.py"), "--out",
+                      str(tmp_path / "generated")], WRITTEN, 1800)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    values = generated_values((tmp_path / "generated" / "report_values.tex").read_text())
+    assert set(values) == set(FIXTURE_VALUES) | {"LRSweepRows", "RegSweepRows"}
+    assert f"penalised training loss {generator_module().THEORY_PENALISED_LOSS}" in proc.stdout

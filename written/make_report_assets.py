@@ -4,8 +4,9 @@
 
 Trains the solutions package exactly as the notebook does (train.run_experiment
 on the default configs, a learning-rate sweep, a regularization sweep, and a
-tuning step that combines the sweeps' winners), plus one diagnostic run of
-softmax regression without the ReLU on its scores, and writes:
+tuning step that combines the sweeps' winners), plus two diagnostic runs that
+no student trains: softmax regression without the ReLU on its scores, and the
+two-layer network at a learning rate ten times the sweep's largest; and writes:
 
     generated/report_values.tex   the macros report.tex typesets (list below)
     generated/tuned_config.yaml   the configuration the tuning step selected
@@ -36,6 +37,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SOLUTIONS = HERE.parent / 'solutions'
 LEARNING_RATES = (1, 0.1, 0.05, 0.01)
+# The diagnostic run "too large a learning rate": ten times the sweep's largest.
+HUGE_LR = 10 * max(LEARNING_RATES)
 REGULARIZATIONS = (1, 0.1, 0.01, 0.001, 0.0001)
 # Tuning candidates: the best learning rate of its sweep times each factor,
 # with the best regularization strength of its sweep.
@@ -48,6 +51,11 @@ REG_COLUMNS = ('Final training accuracy', 'Final validation accuracy')
 QUICK_TRAIN, QUICK_VALID = 4000, 2000
 CHANCE = 0.15  # validation accuracy below this counts as "at chance" (10 classes)
 DEAD_RECALL = 0.01  # a class whose test recall is below this is never predicted
+# theory.tex (the remark after Problem 2.3) quotes the penalised training loss
+# that the default softmax regression reaches, to two decimals; a full run
+# checks that it still does (tests/test_written.py checks that theory.tex
+# quotes this very string).
+THEORY_PENALISED_LOSS = '0.60'
 
 
 def percent(value):
@@ -159,6 +167,47 @@ def std_err(accuracy, n):
     return math.sqrt(accuracy * (1 - accuracy) / n)
 
 
+def points(fraction, digits=1):
+    """A difference of accuracies in percentage points, as the report prints it."""
+    return f'{100 * fraction:.{digits}f}'
+
+
+def dips(values):
+    """The falls from one epoch to the next: [previous - next for every fall]."""
+    return [a - b for a, b in zip(values, values[1:]) if b < a]
+
+
+def rises(values):
+    """How often a value rises from one epoch to the next."""
+    return sum(b > a for a, b in zip(values, values[1:]))
+
+
+def decay_factor(eta_lambda, steps):
+    """What the weight decay alone leaves of a weight after `steps` SGD steps.
+
+    Each step multiplies every weight matrix by (1 - eta * lambda) before the
+    data gradient is applied (w <- w - eta * (grad + lambda * w)).
+    """
+    return (1 - eta_lambda) ** steps
+
+
+def penalised_loss(model, X, y, reg):
+    """The training objective SGD minimises: mean cross-entropy + reg/2 * sum of W**2.
+
+    Args:
+        model: a trained model; X: (N, 784) float32, y: (N,) int64.
+        reg: float, the L2 strength of its run. Biases are not penalised.
+    Returns:
+        float.
+    """
+    import numpy as np
+
+    loss, _ = model.forward(X, y, mode='valid')  # the models report it without the penalty
+    return float(loss) + reg / 2 * sum(float(np.sum(np.asarray(w, dtype=np.float64) ** 2))
+                                       for name, w in model.weights.items()
+                                       if name.startswith('W'))
+
+
 def describe(config):
     t, m = config['Train'], config['Model']
     return (f"{m['type']}, hidden size {m['hidden_size']}, learning rate "
@@ -200,6 +249,7 @@ def measure(quick):
         m['linear'] = run(softmax_config)
     m['twolayer'] = run(twolayer_config)
     m['lr_runs'] = [run(twolayer_config, learning_rate=lr) for lr in LEARNING_RATES]
+    m['huge_lr'] = run(twolayer_config, learning_rate=HUGE_LR)
     m['reg_runs'] = [run(twolayer_config, reg=reg) for reg in REGULARIZATIONS]
 
     def best(settings, runs):
@@ -224,17 +274,30 @@ def measure(quick):
 
 def drops(run):
     """How often the validation accuracy falls from one epoch to the next."""
-    return sum(b < a for a, b in zip(run.valid_acc, run.valid_acc[1:]))
+    return len(dips(run.valid_acc))
+
+
+def steps_per_epoch(m):
+    return math.ceil(len(m['data'][0]) / m['twolayer_config']['Train']['batch_size'])
+
+
+def eta_lambda(config):
+    return config['Train']['learning_rate'] * config['Train']['reg']
 
 
 def claims(m):
-    """(claim the report's text makes, whether this run shows it)."""
+    """(claim the written answers make, whether this run shows it).
+
+    m: the measurements of measure(), with the recalls and the penalised loss
+    that main() adds.
+    """
     softmax, linear, twolayer = m['softmax'], m['linear'], m['twolayer']
     lr_runs, reg_runs = m['lr_runs'], m['reg_runs']
     lr_final = [run.valid_acc[-1] for run in lr_runs]
     reg_final = [run.valid_acc[-1] for run in reg_runs]
     recall, linear_recall = m['softmax_recall'], m['linear_recall']
     t = m['twolayer_config']['Train']
+    best_lr = LEARNING_RATES[lr_final.index(max(lr_final))]
     return [
         ("the linear softmax classifier beats softmax regression with its ReLU by more "
          "than 5 points of validation accuracy",
@@ -258,9 +321,16 @@ def claims(m):
          all(a > b for a, b in zip(lr_final, lr_final[1:]))),
         ("the final training loss rises as the learning rate falls",
          all(a.train_loss[-1] < b.train_loss[-1] for a, b in zip(lr_runs, lr_runs[1:]))),
-        ("the largest learning rate's validation accuracy drops at least once from one "
-         "epoch to the next, the smaller rates' never", drops(lr_runs[0]) >= 1
-         and not any(drops(run) for run in lr_runs[1:])),
+        ("the largest learning rate's validation accuracy dips at least once, and every "
+         "dip is at most two standard errors of its final validation accuracy (within "
+         "the noise of the measurement)", drops(lr_runs[0]) >= 1
+         and max(dips(lr_runs[0].valid_acc)) <= 2 * std_err(lr_final[0], len(m['data'][3]))),
+        (f"at learning rate {setting(HUGE_LR)} (too large) the training loss rises from one "
+         "epoch to the next at least twice", rises(m['huge_lr'].train_loss) >= 2),
+        (f"at learning rate {setting(HUGE_LR)} the final validation accuracy is more than 5 "
+         "points below the sweep's largest rate's, and below it at every epoch",
+         m['huge_lr'].valid_acc[-1] < lr_final[0] - 0.05
+         and all(a < b for a, b in zip(m['huge_lr'].valid_acc, lr_runs[0].valid_acc))),
         ("every learning rate's training loss falls at every epoch",
          all(b < a for run in lr_runs for a, b in zip(run.train_loss, run.train_loss[1:]))),
         ("both default runs are still improving: their best validation epoch is the last",
@@ -283,6 +353,16 @@ def claims(m):
          "validation accuracy", max(m['tuned'].valid_acc) >= max(twolayer.valid_acc) + 0.02),
         ("the two changes combine: the tuned run beats the best run of each sweep",
          max(m['tuned'].valid_acc) > max(max(run.valid_acc) for run in lr_runs + reg_runs)),
+        ("the tuned configuration's weight decay per step (learning rate times L2 "
+         "strength) is smaller than that of the best learning rate at the default L2 "
+         "strength", eta_lambda(m['tuned_config']) < best_lr * t['reg']),
+        ("the tuned run's validation and test accuracy differ by less than two standard "
+         "errors", abs(max(m['tuned'].valid_acc) - m['tuned'].test_acc)
+         < 2 * std_err(max(m['tuned'].valid_acc), len(m['data'][3]))),
+        (f"theory.tex: the default softmax regression's penalised training loss is "
+         f"{THEORY_PENALISED_LOSS} (two decimals), below log(10)",
+         f"{m['softmax_penalised']:.2f}" == THEORY_PENALISED_LOSS
+         and m['softmax_penalised'] < math.log(10)),
     ]
 
 
@@ -313,6 +393,8 @@ def main(argv=None):
     test_x, test_y = m['data'][4], m['data'][5]
     for key, run in (('softmax', softmax), ('linear', linear), ('twolayer', twolayer)):
         m[f'{key}_recall'] = class_recall(run.model, test_x, test_y)
+    m['softmax_penalised'] = penalised_loss(softmax.model, m['data'][0], m['data'][1],
+                                            m['softmax_config']['Train']['reg'])
 
     for name, result in (('softmax', softmax), ('twolayer', twolayer)):
         fig = plot_curves(result.train_loss, result.train_acc, result.valid_loss,
@@ -334,6 +416,8 @@ def main(argv=None):
     best_reg = REGULARIZATIONS[reg_final.index(max(reg_final))]
     dead = [c for c, r in enumerate(m['softmax_recall']) if r < DEAD_RECALL]
     t = m['twolayer_config']['Train']
+    steps = steps_per_epoch(m)
+    huge = m['huge_lr']
     per_epoch = sum(twolayer.seconds_per_epoch) / len(twolayer.seconds_per_epoch)
     values = {
         # Default runs: best validation epoch, its test accuracy, and the final epoch.
@@ -361,6 +445,16 @@ def main(argv=None):
         'SmallLRPlateauEpochs': str(plateau_epochs(lr_runs[-1])),
         'SmallLRPlateauAcc': percent(lr_runs[-1].valid_acc[0]),
         'SmallLRFinalValAcc': percent(lr_final[-1]),
+        # The largest rate's dips against the noise of a validation accuracy.
+        'LargestLRDips': str(drops(lr_runs[0])),
+        'LargestLRMaxDip': points(max(dips(lr_runs[0].valid_acc), default=0.0)),
+        'LargestLRStdErr': f"{100 * std_err(lr_final[0], len(m['data'][3])):.2f}",
+        # The diagnostic run at a learning rate ten times the sweep's largest.
+        'HugeLR': setting(HUGE_LR),
+        'HugeLRLossRises': str(rises(huge.train_loss)),
+        'HugeLREpochSteps': str(len(huge.train_loss) - 1),
+        'HugeLRMinValAcc': percent(min(huge.valid_acc)),
+        'HugeLRMaxValAcc': percent(max(huge.valid_acc)),
         # Regularization sweep.
         'RegSweepRows': sweep_rows(REGULARIZATIONS, [
             (percent(run.train_acc[-1]), percent(run.valid_acc[-1])) for run in reg_runs]),
@@ -369,7 +463,7 @@ def main(argv=None):
         'LargestRegValAcc': percent(reg_final[0]),
         'SecondRegValAcc': percent(reg_final[1]),
         'SweepLR': setting(t['learning_rate']),
-        'StepsPerEpoch': f"{math.ceil(len(m['data'][0]) / t['batch_size']):,}",
+        'StepsPerEpoch': f"{steps:,}",
         'MaxEtaLambda': setting(t['learning_rate'] * max(REGULARIZATIONS)),
         # Tuning.
         'TunedConfig': describe(m['tuned_config']),
@@ -377,6 +471,12 @@ def main(argv=None):
         'TunedTestAcc': percent(tuned.test_acc),
         'TuningCandidates': str(len(m['candidates'])),
         'TunedValStdErr': f"{100 * std_err(max(tuned.valid_acc), len(m['data'][3])):.2f}",
+        'TunedGap': points(abs(max(tuned.valid_acc) - tuned.test_acc), digits=2),
+        # Weight decay per step (eta * lambda) and what it alone leaves after an epoch.
+        'BestLREtaLambda': setting(best_lr * t['reg']),
+        'BestLRDecay': f"{decay_factor(best_lr * t['reg'], steps):.2f}",
+        'TunedEtaLambda': setting(eta_lambda(m['tuned_config'])),
+        'TunedDecay': f"{decay_factor(eta_lambda(m['tuned_config']), steps):.2f}",
         'ValidationSize': f"{len(m['data'][3]):,}",
     }
     note = f'% Generated by make_report_assets.py{mode}.\n'
@@ -396,8 +496,13 @@ def main(argv=None):
             print(f"  {label} {setting(value):7s} final train loss {run.train_loss[-1]:.4f} "
                   f"acc {run.train_acc[-1]:.4f}  val " +
                   ' '.join(f'{a:.3f}' for a in run.valid_acc))
+    print(f"  lr {setting(HUGE_LR)} (diagnostic) train loss "
+          + ' '.join(f'{v:.3f}' for v in huge.train_loss) + "  val "
+          + ' '.join(f'{a:.3f}' for a in huge.valid_acc))
     print(f"  tuned: {describe(m['tuned_config'])}: val {max(tuned.valid_acc):.4f} "
           f"test {tuned.test_acc:.4f}")
+    print(f"  softmax regression's penalised training loss {m['softmax_penalised']:.4f} "
+          f"(log 10 = {math.log(10):.4f})")
     broken = [claim for claim, holds in claims(m) if not holds]
     if args.quick:
         print(f"  --quick: {len(broken)} of the report's claims do not hold for these "

@@ -1,10 +1,10 @@
 """Calibrate the rubric from the reference: accuracy bands and CPU budgets.
 
 - Accuracy bands: each accuracy test's model is trained from the reference
-  solution through the grader's own loop (the same probe, a training split
-  rotated and row-shuffled in secret), once per seed; the seed orders the
-  training examples and draws the rotation, since each course's secret
-  draws its own. The reference scores each run. Full credit starts below the
+  solution through the grader's own loop (probes.train, from the given
+  initial weights, on the secret training split of grading/data.py), once
+  per seed; the seed orders the training examples and draws the split, since
+  each course's secret draws its own. The reference scores every epoch. Full credit starts below the
   lowest accuracy seen by half the spread of the accuracies (at least 0.01),
   so a correct submission passes whatever its floating-point path: softmax
   regression, whose ReLU on the scores leaves whole classes untrained on some
@@ -36,8 +36,9 @@ import yaml
 from .. import paths
 from ..catalogue import load_catalogue
 from ..catalogue.accuracy import Accuracy
-from ..catalogue.types import Context, Request
-from ..grading.data import GradingData
+from ..catalogue.types import Context
+from ..grading.data import GradingData, reference_trajectory
+from ..grading.grader import selections
 from ..grading.report import write_text
 from ..grading.sandbox import Budget
 from ..grading.sessions import Job, run_jobs
@@ -54,42 +55,31 @@ SLOW_FACTOR = 2.0
 
 
 def measure_accuracy(grader, seeds, progress=None):
-    """{accuracy test id: [test accuracy per seed]} of the reference.
+    """{accuracy test id: [the reference's test accuracy after every epoch, per seed]}.
 
     Seed s orders the training examples and, through a secret derived from
-    the course's, draws the rotation of the training split.
+    the course's, draws the training split (its transform, noise and row
+    order, and the candidate its selections accept): as many course secrets.
     """
-    inputs = Inputs(grader.root)
     out = {}
-    splits = {}
     for seed in seeds:
         data = GradingData(grader.root / f'calibration-{seed}',
-                           grader.secret + f'/calibration/{seed}'.encode())
-        splits[seed] = (data.train(), data.rotation)
-    for test in grader.tests:
-        if not isinstance(test, Accuracy):
-            continue
-        accuracies = []
-        for seed in seeds:
-            train, rotation = splits[seed]
-            ctx = Context(grader.secret, 'calibration', train_rotation=rotation)
-            request = Request('train', test.train_params(ctx, seed=seed), answer_bytes=16 * 2**20)
-            job = Job(inputs.add(f'calibrate-{test.id}-{seed}', request), Budget(3600, 7200),
-                      request.answer_bytes)
-            (trained,) = run_jobs(grader.reference, inputs.script, [job], paths.solutions_dir(),
-                                  env={'PROBE_TRAIN_DIR': str(train)})
-            if trained.answer.error:
-                raise RuntimeError(f"the reference failed to train: {trained.answer.error}")
-            (evaluate,) = test.reference_requests(ctx, [trained.answer])
-            job = Job(inputs.add(f'evaluate-{test.id}-{seed}', evaluate), Budget(600, 1200),
-                      evaluate.answer_bytes)
-            (scored,) = run_jobs(grader.reference, inputs.script, [job], paths.solutions_dir(),
-                                 env={'MNIST_DIR': str(paths.data_dir())})
-            accuracy = float(scored.answer.arrays['accuracy'])
-            accuracies.append(accuracy)
+                           grader.secret + f'/calibration/{seed}'.encode(),
+                           selections(grader.catalogue))
+        split = data.train()
+        images, labels = (np.load(split / f'{n}.npy', mmap_mode='r') for n in ('images', 'labels'))
+        for test in grader.tests:
+            if not isinstance(test, Accuracy):
+                continue
+            ctx = Context(grader.secret, 'calibration')
+            params = dict(test.train_params(ctx, seed=seed), optimizer='trusted')
+            scores = reference_trajectory(test.p['model'], params, images, labels,
+                                          data.transform)
+            accuracies = [round(a, 4) for a, _ in scores]
+            out.setdefault(test.id, []).append(accuracies)
             if progress:
-                progress(f"{test.id} seed {seed}: {accuracy:.4f}")
-        out[test.id] = accuracies
+                progress(f"{test.id} seed {seed}: {accuracies[-1]:.4f} after "
+                         f"{len(accuracies)} epochs")
     return out
 
 
@@ -148,15 +138,17 @@ def measure_training_cpu(grader, packages, progress=None):
     config, the package's model and SGD), without a budget.
     """
     inputs = Inputs(grader.root)
-    data = GradingData(grader.root / 'calibration-cpu', grader.secret + b'/calibration/cpu')
+    data = GradingData(grader.root / 'calibration-cpu', grader.secret + b'/calibration/cpu',
+                       selections(grader.catalogue))
     train = data.train()
-    ctx = Context(grader.secret, 'calibration', train_rotation=data.rotation)
+    ctx = Context(grader.secret, 'calibration', train_transform=data.transform)
     worst = {}
     for test in grader.catalogue.tests:
         if not isinstance(test, Accuracy):
             continue
         for package in packages:
-            request = Request('train', test.train_params(ctx), answer_bytes=16 * 2**20)
+            # Every epoch (no judge listens to stop it): the budget must cover them all.
+            (request,) = test.requests(ctx)
             job = Job(inputs.add(f'cpu-{test.id}-{package.name}', request), Budget(3600, 7200),
                       request.answer_bytes)
             (trained,) = run_jobs(grader.reference, inputs.script, [job], package,
@@ -283,8 +275,17 @@ def run(args):
         with tempfile.TemporaryDirectory() as folder:
             slow_cpu = measure_training_cpu(grader, slow_style_packages(folder), progress)
         path = grader.catalogue.path
-    bands = {test: (bands_for(accs), calibration_block(accs, seeds))
-             for test, accs in accuracies.items()}
+    bands = {}
+    for test, trajectories in accuracies.items():
+        finals = [t[-1] for t in trajectories]
+        new_bands = bands_for(finals)
+        block = calibration_block(finals, seeds)
+        # How soon each run earns full credit: where training stops when the
+        # verdict is decided (catalogue/accuracy.py).
+        block['epochs_to_full_credit'] = [
+            next((e + 1 for e, a in enumerate(t) if a >= new_bands[0]['min_accuracy']), None)
+            for t in trajectories]
+        bands[test] = (new_bands, block)
     budgets = budgets_for(cpu, slow_cpu)
     for test, (b, calibration) in bands.items():
         print(f"{test}: accuracies {calibration['accuracies']} -> full credit from "

@@ -12,6 +12,7 @@ reference solution, the student scaffold, get_data.sh and pyproject.toml, and
 with --with-data the four MNIST files (otherwise setup.sh downloads them).
 """
 from .. import paths
+from ..grading.grader import GRADESCOPE_TIMEOUT, TIME_LIMIT  # noqa: F401  (the bundle's)
 from .archive import write_zip
 
 # The per-run memory limit built into the bundle (--memory), and what the grader
@@ -29,12 +30,8 @@ from .archive import write_zip
 DEFAULT_MEMORY = '512M'
 MIN_MEMORY_MIB = 448
 RESERVE_MIB = 256
-# Gradescope's default timeout is 10 minutes for the whole run_autograder; the
-# grading stops student code at 8, leaving two for Python's start, the
-# grader's and writing the results. A submission that spends every test's CPU
-# budget would otherwise be killed by Gradescope with no results.json at all.
-GRADESCOPE_TIMEOUT = 600
-DEFAULT_TIME_LIMIT = GRADESCOPE_TIMEOUT - 120
+# The grading's time limit under Gradescope's timeout: grading/grader.py.
+DEFAULT_TIME_LIMIT = TIME_LIMIT
 
 SETUP = r'''#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.

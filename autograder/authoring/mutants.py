@@ -43,7 +43,7 @@ from . import mutate
 
 TARGET = 0.95
 EQUIVALENTS = Path(__file__).resolve().parent / 'mutants_equivalent.yaml'
-# The hidden inputs and the training split's rotation come from the grading secret; a fixed
+# The hidden inputs and the training split's transform come from the grading secret; a fixed
 # one makes two runs of the same kit give the same verdicts. It is used for
 # this command only (it never grades a student; the course's secret is not read).
 SECRET = 'autograder mutants: a fixed secret, so runs are reproducible'

@@ -109,6 +109,9 @@ def _config_text(root, kit, keep):
         '',
         '# Feedback must not show the hidden tests.',
         'c.GenerateFeedback.preprocessors = feedback_preprocessors()',
+        '# Feedback holds the HTML pages nbgrader writes and nothing else (nbgrader would',
+        '# also copy every other file of the autograded folder).',
+        "c.GenerateFeedback.post_convert_hook = 'autograder.authoring.nbfolders.feedback_hook'",
         '',
     ]
     return '\n'.join(lines)

@@ -9,10 +9,17 @@ nbcourse.py's config names SandboxedKernelManager, which
 - starts, instead of ipykernel itself, `python -m autograder.authoring.nbkernel
   -f CONNECTION_FILE`, which runs ipykernel in a sandboxed child: an
   unprivileged user, no network, its own PID namespace, and a private
-  filesystem view holding only the notebook's folder (this student's
-  autograded copy, writable), the socket folder, the connection file, MNIST
-  and the Python installation. The kit, the hidden tests, the course folder
-  and every other student's files are absent.
+  filesystem view holding only the notebook's folder, the socket folder, the
+  connection file, MNIST and the Python installation. The kit, the hidden
+  tests, the course folder and every other student's files are absent.
+
+The notebook's folder the kernel sees is a private copy of the autograded
+folder (nbfolders.copy_for_kernel), shown at the folder's own path: whatever
+the kernel writes, links included, stays in the copy, which is deleted when
+the kernel ends. The autograded folder itself, which nbgrader then writes,
+chmods and copies into the feedback as the instructor, is never writable by
+the student. A submission whose submitted folder holds links is refused
+(nbgrader would already have copied what they point to).
 
 The launcher refuses to start the kernel where the host cannot give it those
 protections: a kernel that could see other students' submissions must not
@@ -30,6 +37,7 @@ from jupyter_client.manager import KernelManager
 
 from .. import paths
 from ..grading.sandbox import Budget, Limits, Mount, Sandbox, SandboxError
+from . import nbfolders
 
 # Protections a notebook kernel must have, or it does not start.
 REQUIRED = ('user', 'net', 'pid', 'mount')
@@ -44,9 +52,13 @@ class SandboxedKernelManager(KernelManager):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        # The kernel's user gets sockets/ alone; the folder around it stays the
+        # instructor's (0700), out of reach of the sandbox's sweep of shared
+        # temp folders.
         self._socket_dir = tempfile.mkdtemp(prefix='hw1-kernel-')
+        os.mkdir(os.path.join(self._socket_dir, 'sockets'), 0o700)
         self.transport = 'ipc'
-        self.ip = os.path.join(self._socket_dir, 'kernel')
+        self.ip = os.path.join(self._socket_dir, 'sockets', 'kernel')
 
     @property
     def kernel_spec(self):
@@ -60,14 +72,6 @@ class SandboxedKernelManager(KernelManager):
         super().cleanup_resources(restart=restart)
         if not restart:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
-
-
-def _chown_tree(root, uid):
-    for path in [root, *root.rglob('*')]:
-        try:
-            os.lchown(path, uid, uid)
-        except OSError:
-            pass
 
 
 def main(argv=None):
@@ -88,9 +92,15 @@ def main(argv=None):
         return 2
     notebook_dir = Path.cwd().resolve()
     socket_dir = Path(info['ip']).parent.resolve()
+    try:
+        nbfolders.refuse_linked_submission(notebook_dir)
+    except nbfolders.FolderError as err:
+        print(f"nbkernel: refusing to run this notebook: {err}", file=sys.stderr)
+        return 3
     work = Path(tempfile.mkdtemp(prefix='hw1-kernel-sandbox-'))
-    os.chmod(work, 0o711)
-    lent = False
+    os.chmod(work, 0o711)  # the sandbox's run folders inside are passable
+    private = work / 'private'
+    os.mkdir(private, 0o700)  # the kernel's copy: reached through its mount only
     try:
         with Sandbox(work / 'sandbox', limits=Limits()) as sandbox:
             protections = sandbox.detect()
@@ -100,12 +110,12 @@ def main(argv=None):
                       + ', '.join(missing) + " isolation:\n  " + '\n  '.join(protections.lines()),
                       file=sys.stderr)
                 return 3
-            lent = True  # the notebook's folder belongs to the sandbox user meanwhile
-            _chown_tree(notebook_dir, sandbox.uid)
-            _chown_tree(socket_dir, sandbox.uid)
+            copy = private / 'notebook'
+            nbfolders.copy_for_kernel(notebook_dir, copy, sandbox.uid)
+            os.chown(socket_dir, sandbox.uid, sandbox.uid, follow_symlinks=False)
             os.chmod(connection, 0o644)
             data = paths.data_dir()
-            mounts = [Mount(str(notebook_dir), str(notebook_dir), writable=True),
+            mounts = [Mount(str(copy), str(notebook_dir), writable=True),
                       Mount(str(socket_dir), str(socket_dir), writable=True),
                       Mount(str(connection), str(connection)),
                       Mount(str(data), '/sandbox/mnist')]
@@ -118,12 +128,11 @@ def main(argv=None):
                 print(f"nbkernel: the kernel {result.failure()}\n"
                       + result.output.decode(errors='replace')[-2000:], file=sys.stderr)
             return 0 if result.exit_code == 0 else 1
-    except SandboxError as err:
+    except (SandboxError, nbfolders.FolderError) as err:
         print(f"nbkernel: the sandbox cannot run: {err}", file=sys.stderr)
         return 3
     finally:
-        if lent:
-            _chown_tree(notebook_dir, os.geteuid())
+        # The copy goes with everything the kernel wrote in it; rmtree follows no link.
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -2,6 +2,8 @@
 
     hw1/
       README.md                 how to set up, test, and submit (student_README.md)
+      GRADING.md                how the parts of the homework make its grade
+                                (written/GRADING.md)
       get_data.sh               fetch and verify MNIST
       collect_submission.sh     build the upload zip
       student_version/          the stubs, visible tests, configs, train.py, hw1.ipynb
@@ -13,6 +15,11 @@ written sources with every solution environment turned into an empty answer
 environment and every instructor-only or solutions-only passage removed.
 Nothing of solutions/, the hidden tests, the rubric or the reference data goes
 in, and the zip is byte-identical for the same inputs.
+
+The README's set-up is what a new student runs first, so its shape is checked
+here (student_setup): a release whose README has no set-up commands or no
+`sudo apt-get install` line is refused. Tests and .ci/fresh run those commands
+verbatim, read by the same function.
 """
 import re
 from pathlib import Path
@@ -23,6 +30,7 @@ from .archive import write_zip
 
 TOP = 'hw1'
 README = Path(__file__).resolve().parent / 'student_README.md'
+GRADING = 'GRADING.md'  # in written/; released at the top, beside README.md
 WRITTEN_DOCS = ('theory.tex', 'review.tex', 'report.tex')
 WRITTEN_SUPPORT = ('hwkit.sty',)
 SCRIPTS = ('get_data.sh', 'collect_submission.sh')
@@ -31,6 +39,43 @@ ANSWER = '\\begin{answer}\n% Write your answer here.\n\\end{answer}'
 
 class ReleaseError(ValueError):
     """The release cannot be built (drifted stubs, malformed LaTeX), with the reason."""
+
+
+# The set-up commands: the README's first ```bash block, one command a line.
+SETUP_BLOCK = re.compile(r'^```bash[ \t]*\n(.*?)^```[ \t]*$', re.S | re.M)
+# What to install first: the package names after the first `sudo apt-get install`.
+APT_LINE = re.compile(r'sudo apt-get install((?:[ \t]+[a-z0-9.+-]+)+)')
+MAX_README_BYTES = 1 << 20
+
+
+def student_setup(text=None):
+    """The set-up a new student runs, exactly as the student README states it.
+
+    Args:
+        text: str, the README's text; default: student_README.md.
+
+    Returns:
+        (packages, script): the Debian/Ubuntu packages the README says to
+        install first (the names after its first `sudo apt-get install`,
+        options such as -y left out), a list of str; and the set-up commands
+        (its first ```bash block), a str to run as one bash script from the
+        release's top folder (hw1/).
+
+    Raises:
+        ReleaseError: the README lacks either, or is implausibly large.
+    """
+    text = README.read_text() if text is None else text
+    if len(text.encode('utf-8', 'replace')) > MAX_README_BYTES:
+        raise ReleaseError(f"the student README is over {MAX_README_BYTES} bytes")
+    block = SETUP_BLOCK.search(text)
+    if not block or not block.group(1).strip():
+        raise ReleaseError("the student README has no set-up commands (a ```bash block)")
+    apt = APT_LINE.search(text[:block.start()])
+    packages = [w for w in (apt.group(1).split() if apt else []) if not w.startswith('-')]
+    if not packages:
+        raise ReleaseError("the student README names no `sudo apt-get install PACKAGE` "
+                           "before its set-up commands")
+    return packages, block.group(1)
 
 
 def _drop_environment(text, name, replacement):
@@ -87,7 +132,9 @@ def _members():
     if problems:
         raise ReleaseError("student_version/ is not up to date (run `autograder stubs`): "
                            + '; '.join(problems))
+    student_setup(README.read_text())  # refuses a README without its set-up
     yield f'{TOP}/README.md', README.read_bytes(), False
+    yield f'{TOP}/{GRADING}', (kit / 'written' / GRADING).read_bytes(), False
     for name in SCRIPTS:
         yield f'{TOP}/{name}', (kit / name).read_bytes(), True
     student = paths.student_dir()

@@ -11,6 +11,14 @@ reference solution, and which files it exercises, follow from its kind.
 Kinds (one module each): function, loss_at_zero (functions.py), optimizer,
 split, batching (data.py), plot, model (models.py), accuracy. Never shipped
 to students.
+
+Scaffolds (autograder/scaffolds.yaml, scaffolds.py): each test lists the
+requirements it enforces (`requires:`), and each scaffold students write
+against states some of them, in its own words. A submission is graded by
+what its scaffold asked: a test none of whose requirements the scaffold
+states passes whatever the answer, its failure shown as a note
+(`unstated()`); a kind with several requirements asks `Context.stated()`
+for the ones it may drop.
 """
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +33,7 @@ from .functions import Function, LossAtZero
 from .models import Model
 from .optimizer import Optimizer
 from .plot import Plot
+from .scaffolds import detect as detect_scaffold, load_scaffolds
 from .schema import RubricError
 
 KINDS = {kind.name: kind for kind in (Function, LossAtZero, Optimizer, Split, Batching, Plot,
@@ -38,6 +47,8 @@ COMMON = {
     'cpu_seconds': s.Param(s.number(above=0), doc="CPU-time budget of each of its runs"),
     'leaderboard': s.Param(lambda v: v if v is None else s.text(v), None,
                            "the leaderboard column it fills"),
+    'requires': s.Param(s.listing(s.text, 1), doc="the requirements it enforces, each "
+                                                  "stated by some scaffold (scaffolds.yaml)"),
 }
 
 
@@ -52,14 +63,25 @@ class TestSpec:
     kind: str
     cpu_seconds: float
     leaderboard: object = None
+    requires: tuple = ()
     params: dict = field(default_factory=dict)
 
 
 @dataclass
 class Catalogue:
-    """The tests of a rubric, in file order, each a Kind instance (test.spec, test.p)."""
+    """The tests of a rubric, in file order, each a Kind instance (test.spec, test.p),
+    and the scaffolds whose statements they are traced to."""
     tests: list
     path: Path
+    scaffolds: dict = field(default_factory=dict)
+
+    def scaffold(self, name=None, files=None):
+        """(Scaffold, why): the one named, else the one `files` were written against."""
+        if name is not None:
+            if name not in self.scaffolds:
+                raise s.unknown(name, self.scaffolds, 'scaffold')
+            return self.scaffolds[name], "named by the instructor"
+        return detect_scaffold(self.scaffolds, files or {})
 
     @property
     def by_id(self):
@@ -78,8 +100,8 @@ class Catalogue:
         return {t.id: t.spec.leaderboard for t in self.tests if t.spec.leaderboard}
 
 
-def load_catalogue(path=None):
-    """Read and check the rubric file.
+def load_catalogue(path=None, scaffolds_path=None):
+    """Read and check the rubric file (and the scaffolds beside it).
 
     Returns:
         Catalogue, tests in file order, numbered 1, 2, ...
@@ -88,6 +110,8 @@ def load_catalogue(path=None):
         RubricError: with the file, the test and the reason.
     """
     path = Path(path or paths.RUBRIC)
+    scaffolds = load_scaffolds(scaffolds_path or paths.SCAFFOLDS)
+    stated = {r for scaffold in scaffolds.values() for r in scaffold.states}
     try:
         raw = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as err:
@@ -110,13 +134,25 @@ def load_catalogue(path=None):
             if key not in kind.PARAMS:
                 raise s.unknown(key, {**COMMON, **kind.PARAMS}, where)
         params = s.parse(rest, kind.PARAMS, where)
+        unknown = [r for r in common['requires'] if r not in stated]
+        if unknown:
+            raise RubricError(f"{where}: requires {', '.join(unknown)}, which no scaffold "
+                              f"states ({paths.SCAFFOLDS.name}): a rule nobody was given "
+                              f"cannot be graded")
         spec = TestSpec(id=str(test_id), number=str(number), title=common['title'],
                         points=common['points'], visibility=common['visibility'],
                         kind=common['kind'], cpu_seconds=common['cpu_seconds'],
-                        leaderboard=common['leaderboard'], params=params)
+                        leaderboard=common['leaderboard'],
+                        requires=tuple(common['requires']), params=params)
         tests.append(kind(spec))
     _check_dependencies(tests, path)
-    return Catalogue(tests, path)
+    return Catalogue(tests, path, scaffolds)
+
+
+def unstated(test, scaffold):
+    """The test's requirements that `scaffold` does not state (all of them: the test
+    costs nothing for that scaffold's code)."""
+    return [r for r in test.spec.requires if not scaffold.stated(r)]
 
 
 def _check_dependencies(tests, path):

@@ -10,24 +10,36 @@
     bands:                              # credit from a minimum test accuracy down
     - {min_accuracy: 0.91, credit: 1.0}
     - {min_accuracy: 0.86, credit: 0.5}
+    select_accuracy: 0.85               # optional: the training split is drawn again until
+                                        # the reference reaches this (grading/data.py)
+    stop_when_decided: true             # stop at the first epoch earning full credit
     calibration: {...}                  # the reference's measurements (autograder calibrate)
-    leaderboard: "Two-layer net test accuracy"
 
 The sandbox trains the student's model and optimizer with the kit's own
-loop on the training split, its rows in a secret order and every image
-times a secret rotation (grading/data.py), and returns the trained weights
-(plain arrays, shapes checked). The test images and labels never enter the
-sandbox: the judge rotates the first layer's weights back to pixels and
-has the reference's forward pass compute the test accuracy. A model that
-learns nothing scores nothing, whatever the submission carries.
+loop, from the assignment's given initial weights (the judge draws them with
+the reference's own `_weight_init`), on the secret training split: noisy
+images times a secret matrix, rows in a secret order (grading/data.py). The
+test images and labels never enter the sandbox. After every epoch the loop
+sends the weights; the judge maps the first layer back to pixels (W1 <- A
+W1') and scores them with the reference's forward pass (catalogue/reference.py).
+Once an epoch reaches full credit the verdict is decided and training stops
+there (a correct two-layer net gets there in about 4 of its 10 epochs);
+otherwise it runs every epoch of the config and the last weights are scored.
+A model that learns nothing scores nothing, whatever the submission carries.
+(`stop_when_decided: false` trains every epoch; a leaderboard column shows
+the accuracy of the weights that were scored.)
 """
 import numpy as np
 
+from .. import paths
+from . import reference
 from . import schema as s
 from .kind import BASE, MODEL_FILES, Kind, squeezed
 from .models import WEIGHTS
 from .types import Request, Verdict
-from .. import paths
+
+# The judge's replies to the training loop after an epoch (probes.probe_train).
+STOP, GO_ON = b's', b'c'
 
 
 def _bands(value):
@@ -54,9 +66,10 @@ def train_settings(model, config_name):
 class Accuracy(Kind):
     name = 'accuracy'
     reads = ('models/', 'optimizer/')
-    phase = 3
+    phase = 2
     stage = 'accuracy training'
     data = 'train'
+    uses_reference = False  # the judge scores the weights itself
     PARAMS = {
         'model': s.Param(s.choice(*WEIGHTS), doc="SoftmaxRegression or TwoLayerNet"),
         'config': s.Param(s.text, doc="the default config trained with"),
@@ -65,6 +78,12 @@ class Accuracy(Kind):
                                                         "gradient tests"),
         'optimizer_tests': s.Param(s.listing(s.text), doc="the optimizer's tests"),
         'bands': s.Param(_bands, doc="credit by test accuracy"),
+        'select_accuracy': s.Param(lambda v: v if v is None else s.number(0, 1)(v), None,
+                                   "the training split is drawn again until the reference "
+                                   "reaches this test accuracy (None: any split)"),
+        'stop_when_decided': s.Param(s.boolean, True,
+                                     "stop training at the first epoch that earns full credit "
+                                     "(false: always train every epoch of the config)"),
         'calibration': s.Param(lambda v: dict(v or {}), {}, "the reference's measurements"),
     }
 
@@ -91,11 +110,18 @@ class Accuracy(Kind):
         return dict(self.settings, seed=self.p['seed'] if seed is None else seed,
                     helpers=helpers, optimizer='own' if own_optimizer else 'trusted')
 
-    def requests(self, ctx):
-        return [Request('train', self.train_params(ctx), answer_bytes=16 * 2**20)]
+    def selection_params(self):
+        """The reference's training params for the split's Selection (grading/data.py)."""
+        return tuple(sorted(dict(self.settings, seed=self.p['seed'], helpers=[],
+                                 optimizer='trusted').items(), key=lambda kv: kv[0]))
 
-    def weights(self, answer, rotation):
-        """The trained weights in pixel coordinates (W1 <- Q W1), or (None, why not)."""
+    def requests(self, ctx):
+        given = reference.given_weights(self.p['model'], self.settings['hidden_size'])
+        return [Request('train', self.train_params(ctx), {'w:' + k: v for k, v in given.items()},
+                        answer_bytes=16 * 2**20)]
+
+    def weights(self, answer, transform):
+        """The trained weights in pixel coordinates (W1 <- A W1'), or (None, why not)."""
         hidden = self.settings['hidden_size']
         shapes = {'W1': (784, 10)} if self.p['model'] == 'SoftmaxRegression' else \
             {'W1': (784, hidden), 'b1': (hidden,), 'W2': (hidden, 10), 'b2': (10,)}
@@ -104,36 +130,62 @@ class Accuracy(Kind):
             raw = answer.arrays.get('w:' + name)
             value = squeezed(raw, shape)
             if value is None:
-                shown = 'missing' if raw is None else f"of shape {raw.shape}"
+                # No returned shape in the message: this run saw the secret split.
+                shown = 'missing' if raw is None else "of another shape"
                 return None, f"after training, weights['{name}'] is {shown}; expected {shape}"
             if not np.all(np.isfinite(value)):
                 return None, (f"after training, weights['{name}'] holds NaN or infinity: the "
                               f"training diverged")
             weights[name] = value
-        if rotation is not None:
-            weights['W1'] = np.asarray(rotation, dtype=np.float64) @ weights['W1']
+        if transform is not None:
+            weights['W1'] = np.asarray(transform, dtype=np.float64) @ weights['W1']
         return weights, None
 
-    def reference_requests(self, ctx, got=None):
-        """The reference evaluates the trained weights (after the student's run)."""
-        if got is None or got[0].error:
-            return []
-        weights, problem = self.weights(got[0], ctx.train_rotation)
+    def _score(self, answer, ctx):
+        """(accuracy, recall, None) of an answer's weights, or (None, None, why not)."""
+        weights, problem = self.weights(answer, ctx.train_transform)
         if problem:
-            return []
-        return [Request('evaluate', {'model': self.p['model'],
-                                     'hidden_size': self.settings['hidden_size']},
-                        {'w:' + k: v for k, v in weights.items()}, answer_bytes=2**16)]
+            return None, None, problem
+        accuracy, recall = reference.score(self.p['model'], self.settings['hidden_size'], weights)
+        return accuracy, recall, None
+
+    def progress(self, answer, ctx):
+        """The judge's reply to an epoch's weights: STOP once they earn full credit.
+
+        Only the first `epochs` reports of a run are scored (the loop sends
+        one per epoch; more would make the judge an oracle for the student).
+        """
+        state = ctx.trained.setdefault(self.id, {'epochs': 0, 'decided': None, 'stop': False})
+        if state['stop'] or state['epochs'] >= self.settings['epochs']:
+            return STOP if state['stop'] else GO_ON
+        state['epochs'] += 1
+        if answer.error is not None:
+            return GO_ON
+        accuracy, recall, problem = self._score(answer, ctx)
+        if problem is None and self.p['stop_when_decided'] and \
+                self.credit_for(accuracy) >= self.p['bands'][0]['credit']:
+            state['decided'] = (accuracy, recall, state['epochs'])
+        # NaN or infinite weights never recover: that verdict is decided too,
+        # on the final answer, which says why.
+        state['stop'] = state['decided'] is not None or problem is not None
+        return STOP if state['stop'] else GO_ON
 
     def check(self, got, ref, ctx):
-        weights, problem = self.weights(got[0], ctx.train_rotation)
-        if problem:
-            return Verdict(0.0, problem)
-        accuracy = float(ref[0].arrays['accuracy'])
-        recall = ref[0].arrays['recall']
+        state = ctx.trained.get(self.id, {})
+        epochs = self.settings['epochs']
+        if state.get('decided'):
+            accuracy, recall, epoch = state['decided']
+            when = f" after epoch {epoch} of {epochs} (training stopped: the verdict was decided)"
+        else:
+            if got[0].error is not None:
+                return Verdict(0.0, str(got[0].error))
+            accuracy, recall, problem = self._score(got[0], ctx)
+            if problem:
+                return Verdict(0.0, problem)
+            when = f" after {epochs} epochs"
         credit = self.credit_for(accuracy)
         needed = self.p['bands'][0]['min_accuracy']
-        text = f"test accuracy {accuracy:.4f} (full credit from {needed:.3f})"
+        text = f"test accuracy {accuracy:.4f}{when} (full credit from {needed:.3f})"
         dead = [str(d) for d in range(10) if recall[d] < 0.02]
         if credit < 1 and dead:
             text += f"; the model almost never predicts class {', '.join(dead)}"

@@ -16,15 +16,21 @@ label then 784 integers 0-255 per line). Lists and arrays are both accepted.
     batch_size: 10
     calls: [{shuffle: false, seed: null, as_list: false, n: 50}]   # n: the first n only
     sizes: true                  # whether batch sizes are judged here
+    types: false                 # whether the batches must be numpy arrays (judged here)
 
-Every call must return every example once, data and labels paired, in order
-without shuffle. A call with shuffle and a seed must give the same order
+Every call must return its examples once each, data and labels paired, in
+order without shuffle; that every example is there is judged with the batch
+sizes (a last example dropped costs that test only). A call with shuffle and a seed must give the same order
 every time for that seed, and other seeds other orders; a call with
 shuffle and seed None must shuffle too. Seeds are never 0: the course's
 given code seeds with `if seed:`, so 0 draws a fresh order there, by design.
 Batch sizes (every batch full but the last, no empty batch) are judged only
-where `sizes` is true, so a wrong batch size costs the test about sizes,
-not the tests about order and shuffling too.
+where `sizes` is true, and the batches' type (numpy arrays, as returned: the
+training loop reads batch.shape) only where `types` is, so one defect costs
+one test. Each call is fed what the package's scaffold promises: arrays or
+lists where the kit's stubs say "array or list", lists only for the
+course's skeleton ("a list of list"); a call of the other kind is made with
+the promised one instead.
 """
 import numpy as np
 
@@ -115,6 +121,8 @@ class Batching(Kind):
         'calls': s.Param(s.listing(_call, 1), doc="the calls of generate_batched_data"),
         'sizes': s.Param(s.boolean, True, "whether batch sizes are judged (else only the "
                                           "examples, their pairing and order)"),
+        'types': s.Param(s.boolean, False, "whether the batches must be numpy arrays, as "
+                                           "returned (judged by one test only)"),
     }
 
     def __init__(self, spec):
@@ -131,12 +139,25 @@ class Batching(Kind):
         label = np.arange(n)
         data = np.stack([label, 2 * label + 1, -label], axis=1).astype(np.float64)
         calls = [dict(batch_size=self.p['batch_size'], **c) for c in self.p['calls']]
+        for call in calls:
+            # Fed only what the scaffold promises generate_batched_data.
+            if call['as_list'] and not ctx.stated('batch_inputs_lists'):
+                call['as_list'] = False
+            elif not call['as_list'] and not ctx.stated('batch_inputs_arrays'):
+                call['as_list'] = True
         return [Request('batching', {'calls': calls}, {'data': data, 'label': label})]
 
     def check(self, got, ref, ctx):
-        arrays = got[0].arrays
+        arrays, meta = got[0].arrays, got[0].meta
         size = self.p['batch_size']
         orders = []
+        if self.p['types'] and ctx.stated('batches_are_arrays') and meta.get('arrays') is not True:
+            types = meta.get('types') if isinstance(meta.get('types'), dict) else {}
+            shown = ', '.join(f"{what} batches are {' / '.join(map(str, names))[:80]}"
+                              for what, names in types.items() if isinstance(names, list)
+                              and names and names != ['ndarray']) or "some batches are not"
+            return Verdict(0.0, f"generate_batched_data() must return lists of numpy arrays "
+                                f"({shown}): the training loop reads each batch's .shape")
         for i, call in enumerate(self.p['calls']):
             n = call['n'] or self.p['n']
             expected = [size] * (n // size) + ([n % size] if n % size else [])
@@ -160,20 +181,30 @@ class Batching(Kind):
                                     f"{_shown(sizes)}, expected {_shown(expected)} (every "
                                     f"batch full but the last, which keeps the rest)")
             label, data = arrays.get(f'label{i}'), arrays.get(f'data{i}')
-            if label is None or data is None or label.shape != (n,) or data.shape != (n, 3):
-                return Verdict(0.0, "the batches do not hold every example once")
-            if sorted(label.tolist()) != list(range(n)):
+            if label is None or data is None or label.ndim != 1 or data.ndim != 2 or \
+                    data.shape != (len(label), 3) or len(label) > 10 * n + 10:
+                return Verdict(0.0, "the batches do not hold the examples")
+            held = label.tolist()
+            # Examples dropped or repeated are the batch-size test's (one defect,
+            # one test); here the examples that are there must be right.
+            if self.p['sizes'] and sorted(held) != list(range(n)):
                 return Verdict(0.0, "the batches repeat or drop examples")
+            if len(set(held)) != len(held) or not set(held) <= set(range(n)):
+                return Verdict(0.0, "the batches repeat examples, or hold examples that were "
+                                    "not given")
+            if len(held) < n // 2:
+                return Verdict(0.0, f"the batches hold only {len(held)} of the {n} examples")
             if not (np.array_equal(data[:, 0], label)
                     and np.array_equal(data[:, 1], 2 * label + 1)):
                 return Verdict(0.0, "data and labels are no longer paired after batching "
                                     "(shuffle both with the same permutation)")
-            if not call['shuffle'] and not np.array_equal(label, np.arange(n)):
+            if not call['shuffle'] and not self.p['sizes'] and held != sorted(held):
+                # (judged where sizes are not: one defect, one test)
                 return Verdict(0.0, "without shuffle the examples must keep their order")
             orders.append((call, label))
         shuffled = [(c['seed'], o) for c, o in orders if c['shuffle']]
         for seed, order in shuffled:
-            if np.array_equal(order, np.arange(len(order))):
+            if order.tolist() == sorted(order.tolist()):
                 return Verdict(0.0, f"shuffle=True with seed={seed} left the examples in order")
             for other_seed, other in shuffled:
                 if order.shape != other.shape or seed is None or other_seed is None:

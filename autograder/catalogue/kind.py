@@ -5,8 +5,10 @@ judges the answers. Its class attributes say how the judge schedules it:
 
     name            the rubric's `kind:`
     PARAMS          its parameters (schema.Param), checked when the rubric loads
-    phase           1 unit tests, 2 model tests (they may lean on phase 1's
-                    verdicts), 3 trained accuracy (on phases 1 and 2)
+    phase           1 unit and model tests (their requests depend on no
+                    verdict; their checks may read earlier ones, see
+                    depends_on), 2 trained accuracy (its requests follow
+                    phase 1's verdicts)
     uses_reference  whether the judge runs the reference solution on the same
                     requests and passes its answers to check()
     stage           the row of the timing breakdown it counts in
@@ -71,8 +73,8 @@ class Kind:
         """The probe requests of this test for one submission (Context ctx)."""
         raise NotImplementedError
 
-    def reference_requests(self, ctx, got=None):
-        """What the reference solution answers (phase 3: given the student's answers)."""
+    def reference_requests(self, ctx):
+        """What the reference solution answers (those of uses_reference kinds)."""
         return self.requests(ctx)
 
     def check(self, got, ref, ctx):

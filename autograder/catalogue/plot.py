@@ -6,14 +6,18 @@
 
 Both APIs are judged the same way: this kit's (one figure with two panels,
 saved to save_path and returned) and the course's (two pyplot figures, no
-save_path, nothing returned). The probe captures every figure through
-matplotlib and renders each one; the judge decodes those images (bounded,
-below) and requires, in some panel, both loss curves and, in another, both
-accuracy curves, each panel with axis labels and a legend, and drawn
-content where the description says the panel is. When the function takes
-save_path, the file it saved must be a real PNG image of at least
-min_pixels, and a second call with save_path=None must draw without
-raising and save nothing.
+save_path, nothing returned), each where it was written to run: pyplot
+behaves as in a notebook (probes.probe_plot). The probe captures every figure
+through matplotlib and renders each one; the judge decodes those images
+(bounded, below) and requires, in some panel, both loss curves and, in
+another, both accuracy curves, with drawn content where the description
+says the panel is. Axis labels and legends are required where the
+scaffold asks for them ('plot_labels': the kit's stubs do, the course's
+skeleton does not); elsewhere a missing one is a note. A label on the
+outer panel of panels sharing an axis (sharex=True) counts for all of
+them. When the function takes save_path, the file it saved must be a real
+PNG image of at least min_pixels, and a second call with save_path=None must
+draw without raising and save nothing.
 """
 import io
 import struct
@@ -64,6 +68,15 @@ def drawn_pixels(image, box=None):
     return int(np.count_nonzero(np.abs(flat - background).max(axis=1) > 40))
 
 
+def _text(description, key):
+    value = description.get(key)
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _strings(value):
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
 class Plot(Kind):
     name = 'plot'
     reads = ('utils.py',)
@@ -105,7 +118,7 @@ class Plot(Kind):
             return Verdict(0.0, "plot_curves drew no figure (no matplotlib axes were found)")
         history = self._history(ctx)
         images, used = {}, {}
-        problems = []
+        problems, style = [], []
         for name, key in (('loss', 'loss'), ('accuracy', 'acc')):
             curves = (history['train_' + key], history['valid_' + key])
             found = None
@@ -121,11 +134,12 @@ class Plot(Kind):
                 continue
             f, a, ax = found
             used[name] = (f, a)
-            if not (isinstance(ax.get('xlabel'), str) and ax['xlabel'].strip()
-                    and isinstance(ax.get('ylabel'), str) and ax['ylabel'].strip()):
-                problems.append(f"the {name} panel needs labels on both axes")
+            missing = [axis for axis in ('x', 'y') if not (_text(ax, f'{axis}label')
+                                                          or _text(ax, f'shared_{axis}label'))]
+            if missing:
+                style.append(f"the {name} panel has no {' or '.join(missing)} axis label")
             if ax.get('legend') is not True:
-                problems.append(f"the {name} panel needs a legend")
+                style.append(f"the {name} panel has no legend")
             if f not in images:
                 images[f] = decode_png(arrays.get(f'png{f}', np.zeros(0)).astype(np.uint8))
             box = ax.get('box')
@@ -156,5 +170,13 @@ class Plot(Kind):
             elif isinstance(meta.get('none_saved'), list) and meta['none_saved']:
                 problems.append("plot_curves(..., save_path=None) saved a file: None means "
                                 "save nothing")
-        return Verdict(0.0 if problems else 1.0,
-                       '; '.join(problems) or "the learning curves are plotted correctly")
+        if ctx.stated('plot_labels'):
+            problems += [f"{line}: label both axes and add a legend" for line in style]
+            style = []
+        message = '; '.join(problems) or "the learning curves are plotted correctly"
+        notes = style + [f"a figure could not be saved ({str(e)[:120]}); saving is not judged"
+                         for e in _strings(meta.get('save_errors'))[:2]]
+        if notes and not problems:
+            message += f" (note: {'; '.join(notes)}; a reader needs axis labels and a legend " \
+                       f"to tell the curves apart)" if style else f" (note: {'; '.join(notes)})"
+        return Verdict(0.0 if problems else 1.0, message)

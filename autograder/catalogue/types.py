@@ -28,8 +28,10 @@ class Answer:
         error: None, or why there is no usable answer (a sentence for the
             student).
         cause: who the error is on: 'student' (the code raised, ran out of
-            its budget, crashed, returned something malformed) or
-            'infrastructure' (the machine or the grader: never a score).
+            its budget, crashed, returned something malformed), 'busy' (cut
+            short on a machine others kept busy, after every retry: scored as
+            failed, and the instructor is told) or 'infrastructure' (the
+            grader or a sandbox that cannot start: never a score).
     """
     arrays: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
@@ -63,13 +65,22 @@ class Context:
         digest: the submission's content digest: inputs differ between
             submissions and stay the same when one is graded again.
         verdicts: {test id: Verdict} of the tests judged so far.
-        train_rotation: (784, 784) orthogonal matrix Q: the training split the
-            sandbox trains on is the public images times Q (grading/data.py).
+        train_transform: (784, 784) float64 matrix A: the training split the
+            sandbox trains on is (noisy) public images times A (grading/data.py).
+        trained: {accuracy test id: what the judge saw of its training so far}.
+        scaffold: the catalogue.scaffolds.Scaffold the package was written
+            against (None: every requirement counts as stated).
     """
     secret: bytes
     digest: str
     verdicts: dict = field(default_factory=dict)
-    train_rotation: object = None
+    train_transform: object = None
+    trained: dict = field(default_factory=dict)
+    scaffold: object = None
+
+    def stated(self, requirement):
+        """Whether the package's scaffold asked for `requirement`."""
+        return self.scaffold is None or self.scaffold.stated(requirement)
 
     def rng(self, test_id, salt=''):
         """The hidden random generator of one test for this submission."""

@@ -51,10 +51,11 @@ class Interrupted(Exception):
         self.signum = signum
 
 
-def grader_version(rubric_path=None, only=None):
-    """A hash of everything that decides a grade: rubric, catalogue, probes, judge, reference."""
-    h = hashlib.sha256(repr(sorted(only or [])).encode())
-    sources = [Path(rubric_path or paths.RUBRIC)]
+def grader_version(rubric_path=None, only=None, scaffold=None):
+    """A hash of everything that decides a grade: rubric, scaffolds, catalogue, probes,
+    judge, reference."""
+    h = hashlib.sha256(repr((sorted(only or []), scaffold)).encode())
+    sources = [Path(rubric_path or paths.RUBRIC), paths.SCAFFOLDS]
     for folder in (paths.PACKAGE / 'catalogue', paths.PACKAGE / 'grading'):
         sources += sorted(folder.rglob('*.py'))
     sources += sorted(p for p in paths.solutions_dir().rglob('*.py')
@@ -65,8 +66,11 @@ def grader_version(rubric_path=None, only=None):
 
 
 # -- workers -------------------------------------------------------------------
-def _worker(conn, slot, rubric, only, limits_kwargs, version):
-    """A worker process: one Grader, then grade what the coordinator sends until told to stop."""
+def _worker(conn, slot, grader_kwargs, version):
+    """A worker process: one Grader, then grade what the coordinator sends until told to stop.
+
+    grader_kwargs: Grader's arguments, with `limits` as a dict of Limits fields.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator decides on Ctrl-C
 
     def stop(signum, _):
@@ -76,9 +80,9 @@ def _worker(conn, slot, rubric, only, limits_kwargs, version):
     signal.signal(signal.SIGHUP, stop)
     from ..grading.grader import Grader
     from ..grading.sandbox import Limits
+    kwargs = dict(grader_kwargs)
     try:
-        grader = Grader(rubric_path=rubric, only=only, slot=slot,
-                        limits=Limits(**limits_kwargs))
+        grader = Grader(slot=slot, limits=Limits(**kwargs.pop('limits')), **kwargs)
     except Exception as err:
         conn.send({'fatal': f"{type(err).__name__}: {err}"})
         return
@@ -286,7 +290,7 @@ def _interrupt_handlers():
 
 def grade_batch(folder, out, jobs=1, force=False, roster_path=None, rubric=None, only=None,
                 students=None, policy=None, assignment='hw1', progress=None,
-                limits_kwargs=None):
+                limits_kwargs=None, time_limit=None, scaffold=None):
     """Grade every submission in `folder` into `out`; return the batch document.
 
     Args:
@@ -300,6 +304,10 @@ def grade_batch(folder, out, jobs=1, force=False, roster_path=None, rubric=None,
         progress: None for a bar on a terminal and lines elsewhere, 'lines',
             or False for nothing.
         limits_kwargs: sandbox.Limits fields for every run.
+        time_limit: wall-clock seconds each submission's grading may take
+            (Grader's time_limit), or None.
+        scaffold: grade every submission by this scaffold's statements (a
+            name in scaffolds.yaml) instead of the one detected from its files.
 
     Raises:
         BatchError: the folder, roster or student list cannot be used.
@@ -320,13 +328,15 @@ def grade_batch(folder, out, jobs=1, force=False, roster_path=None, rubric=None,
     report.make_dir(out)
     _recover(submissions)
     started = datetime.datetime.now().astimezone().isoformat(timespec='seconds')
-    version = grader_version(rubric, only)
+    version = grader_version(rubric, only, scaffold)
     allowlist = intake.Allowlist.read(paths.student_dir() / paths.SUBMISSION_FILES)
 
     todo, late = [], {}
     for entry in entries:
-        when = timing(entry.submission, policy)
+        when = timing(entry.submission, policy,
+                      (roster or {}).get(entry.id, {}).get('submitted_at'))
         entry.timestamp = when.submitted.isoformat(timespec='seconds') if when.submitted else ''
+        entry.time_source = when.source + (f" ({when.problem})" if when.problem else '')
         entry.duedate = when.due.isoformat(timespec='seconds') if when.due else ''
         late[id(entry)] = when.penalty
         if entry.status not in ('pending', 'duplicate'):
@@ -356,7 +366,9 @@ def grade_batch(folder, out, jobs=1, force=False, roster_path=None, rubric=None,
     pool = None
     try:
         if todo:
-            pool = Pool(min(jobs, len(todo)), (rubric, only, limits, version))
+            grader_kwargs = {'rubric_path': rubric, 'only': only, 'limits': limits,
+                             'time_limit': time_limit, 'scaffold': scaffold}
+            pool = Pool(min(jobs, len(todo)), (grader_kwargs, version))
             queue, running = list(todo), {}
             while queue or running:
                 for slot in pool.idle():

@@ -10,8 +10,9 @@ per student, OUT/submissions/<folder>/results.json and summary.json.
     accuracy.png  test accuracies of the trained models (the leaderboard)
     slowest.png   grading time by stage of the slowest submissions
 
-plus the headline numbers, the submissions that could not be graded and why,
-and a table of every submission. The page works from disk, with no server and
+plus the headline numbers, every test's health (its pass rate and most common
+failure message; a test most of the class fails is flagged, health.py), the
+submissions that could not be graded and why, and a table of every submission. The page works from disk, with no server and
 nothing fetched. Test ids, stage names and leaderboard columns come from the
 results and the catalogue, never from a list here.
 """
@@ -28,6 +29,7 @@ from urllib.parse import quote
 from .. import html
 from ..grading.report import FILE_MODE, make_dir, write_text
 from ..untrusted import printable
+from .health import class_health
 
 REPORT_DIR = 'report'
 FIGURES = ('scores.png', 'tests.png', 'accuracy.png', 'slowest.png')
@@ -433,12 +435,20 @@ def render(batch, rows, figures, submissions_href='../submissions'):
         slow_stages += [s for s in row.stage_seconds() if s not in slow_stages]
     problems = batch.get('problems') if isinstance(batch.get('problems'), list) else []
     title = 'Class report' + (f": {_text(batch['assignment'])}" if batch.get('assignment') else '')
+    health = class_health(r.results for r in graded)
     return html.render('class_report.html', title=title, meta=meta, rows=rows, graded=graded,
                        failed=failed, stats=stats, figures=figures, figure_count=len(figures),
                        problems=[_text(p) for p in problems[:500]], slowest=slowest,
                        slow_stages=slow_stages,
                        interrupted=_text(batch.get('interrupted')) or None,
-                       not_graded=sum(r.status == 'not graded' for r in rows))
+                       not_graded=sum(r.status == 'not graded' for r in rows),
+                       health=health, flagged=[h for h in health if h.flagged])
+
+
+def flagged_tests(batch_dir):
+    """[TestHealth] of the tests a batch's graded class fails en masse (health.py)."""
+    _, rows = load_batch(batch_dir)
+    return [h for h in class_health(r.results for r in rows if r.graded) if h.flagged]
 
 
 def write_class_report(batch_dir, out_dir=None):

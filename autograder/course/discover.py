@@ -20,7 +20,9 @@ from pathlib import Path
 
 from ..untrusted import name as shown
 
-ROSTER_COLUMNS = {'student_id', 'last_name', 'first_name', 'email', 'submission'}
+# submitted_at: the time the platform recorded (ISO 8601), for late work.
+ROSTER_COLUMNS = {'student_id', 'last_name', 'first_name', 'email', 'submission',
+                  'submitted_at'}
 _SAFE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._@+-]{0,79}$')
 
 
@@ -41,6 +43,7 @@ class Entry:
     reason: object = None
     timestamp: str = ''
     duedate: str = ''
+    time_source: str = ''    # where timestamp came from (late.FROM_*), never the submission
     digest: str = ''
     late_penalty: object = None
 

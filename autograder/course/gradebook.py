@@ -67,6 +67,9 @@ def write_gradebook(out, document, roster=None):
         note = ''
         if not counted or student['status'] in ('unreadable', 'missing'):
             note = f"{student['status']}: {printable(student.get('reason') or '', 300)}".strip()
+        elif student.get('duedate') and student.get('time_source'):
+            note = (f"late: {penalty:g} points off" if penalty else "on time") + \
+                f"; time from {printable(student['time_source'], 300)}"
         elif penalty:
             note = f"late: {penalty:g} points off"
         rows.append({

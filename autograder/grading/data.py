@@ -6,33 +6,58 @@
       csv/mnist_test.csv         784 integers 0-255 per line), opened by its load_csv as
       csv/mnist_data/ -> .       ./data/mnist_train.csv (and the variants seen in the wild)
       matplotlib/                a prebuilt font cache: a plot then starts in 1 s, not 3
+      given/sample.csv           the first rows of mnist_train.csv, and its pixels (uint8)
+      given/train-*.npy          and labels: the course's given load_csv is replaced by a
+                                 fast one that reads these (probes.given_csv_loader)
     <root>/train-<token>/        the accuracy tests' training split
-      images.npy                 (48000, 784) float32: the images in a secret row order,
-                                 each times a secret random rotation of R^784
+      images.npy                 (48000, 784) float32: (X + E) A, rows in a secret order
       labels.npy                 (48000,) int64, in the same row order
 
-The test images and labels never go in: the judge scores trained weights
-with the reference (catalogue/accuracy.py). Why a rotation and not a pixel
-permutation: MNIST is public, and a permutation leaves every column's
-statistics intact (713 of the 716 non-blank pixels have a distinct sum over
-the split), so code shipping 3 KB of column sums recovered the order exactly
-and put pretrained weights in place of training. A rotation mixes every pixel
-into every column and the row shuffle hides which public image a row is; the
-first layer of both models is X @ W1, so training on X Q gives W1' = Q^T W1
-in distribution and the judge maps the weights back as Q W1'.
+where X are the first 48,000 training images, E secret Gaussian noise
+(NOISE per pixel) and A a secret 784 x 784 matrix that is neither a
+permutation nor a rotation (secret_transform). The test images and labels
+never go in: the judge scores trained weights with the reference
+(catalogue/accuracy.py). The first layer of both models is X @ W1, so weights
+W1' trained on X A score as A W1' on plain pixels.
+
+Why this much: MNIST is public, and code shipped in a submission tries to
+recover which public coordinates its training data has, to put pretrained
+weights in place of training. A pixel permutation leaves every column's
+statistics intact (its 3 KB of column sums gave the order back). A rotation
+keeps the covariance's eigenvectors, rotated: principal components computed
+inside the sandbox mapped 42 KB of weights trained offline in PCA coordinates
+onto the data (softmax-style test accuracy 0.84 with 80 components, measured).
+A matrix with singular values spread over [1/SPREAD, SPREAD] moves every
+eigenvector, and the same attack reaches 0.44-0.51 (5 to 150 components),
+below every full-credit band, while training itself is as good as on plain
+pixels (the two-layer net ends above 0.92). The noise makes every row a
+copy of no public image, so rows cannot be matched to images by any
+invariant of the transform (Mahalanobis norms are one) to solve for A.
+
+Softmax regression puts a ReLU before its softmax, and on some data a class's
+scores go negative for every image early in training: that class is never
+predicted again (the reference ends anywhere between 0.45 and 0.91 with
+plain random transforms). A Selection makes the split be drawn again (the
+next candidate transform) until the reference trained on it reaches the
+accuracy asked for; correct code starts from the same given weights, sees
+the examples in the same order and so follows the reference, and the
+full-credit band can sit high enough to mean something.
+
+The split depends only on the secret, the data and the reference, so it is
+built once into the judge's cache (about 10-30 s) and copied from there.
 
 Each folder gets a fresh random name every time a phase asks for it. The
 root is 0711, so where the sandbox has no private root (its fallback) a run
 reaches a folder here only by a name it was told; renamed before the next
 phase, a name is useless to later runs: the accuracy run, above all, cannot
-open the public images that would let it undo the rotation (by matching
-rows to images through their lengths, which a rotation keeps).
+open the public images it would need to attack the transform.
 
 The CSV files take ~30 s to write, so they are made once in the judge's
 cache and linked (or copied) from there; they are derived from the .gz
 files, never shipped.
 """
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -40,6 +65,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +88,18 @@ def _link_or_copy(source, target):
     _publish(target)
 
 
+def _save_atomically(path, array):
+    """np.save to path, complete or not at all (another grader may read it meanwhile)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix='.part')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            np.save(f, array, allow_pickle=False)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
 def _write_csv(images, labels, path):
     """The course's CSV layout: per line a label, then 784 integers 0-255.
 
@@ -77,34 +115,108 @@ def _write_csv(images, labels, path):
             np.savetxt(f, rows, fmt='%d', delimiter=',')
 
 
-def secret_rotation(secret, size=784):
-    """A random orthogonal matrix (Haar-distributed) drawn from the secret."""
-    rng = np.random.default_rng(derived_seed(secret, 'rotation'))
+# The training split (see the module's docstring).
+TRAIN_EXAMPLES = 48000
+NOISE = 0.05
+SPREAD = 2.0
+MAX_CANDIDATES = 64
+DEAD_RECALL = 0.01
+SPLIT_FORMAT = 2
+
+
+def _haar(rng, size):
     q, r = np.linalg.qr(rng.standard_normal((size, size)))
     return q * np.sign(np.diag(r))
 
 
+def secret_transform(secret, size=784):
+    """Q1 diag(s) Q2: two random rotations around singular values spread over [1/SPREAD, SPREAD].
+
+    Returns:
+        (size, size) float64, invertible, not orthogonal.
+    """
+    rng = np.random.default_rng(derived_seed(secret, 'transform'))
+    spread = np.exp(rng.uniform(-np.log(SPREAD), np.log(SPREAD), size))
+    return (_haar(rng, size) * spread) @ _haar(rng, size)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A training the split must let the reference succeed at.
+
+    model: 'SoftmaxRegression' or 'TwoLayerNet'; params: the trusted loop's
+    training parameters (catalogue.accuracy.Accuracy.train_params); the split
+    is accepted when the reference, trained so from the given initial weights,
+    reaches min_accuracy on the test set at some epoch.
+    """
+    model: str
+    params: tuple          # sorted (key, value) pairs: hashable, part of the cache key
+    min_accuracy: float
+
+    def reached(self, images, labels, transform):
+        """True when the reference reaches min_accuracy on this split.
+
+        A class the model no longer predicts at all rejects the split at once:
+        behind a ReLU its scores stay negative for good.
+        """
+        def stop(accuracy, recall):
+            return accuracy >= self.min_accuracy or recall.min() < DEAD_RECALL
+
+        scores = reference_trajectory(self.model, dict(self.params), images, labels,
+                                      transform, stop)
+        accuracy, recall = scores[-1]
+        return accuracy >= self.min_accuracy and recall.min() >= DEAD_RECALL
+
+
+def reference_trajectory(model, params, images, labels, transform, stop=None):
+    """The reference trained by the trusted loop on a split, scored after every epoch.
+
+    Args:
+        model: 'SoftmaxRegression' or 'TwoLayerNet'.
+        params: the loop's training parameters (Accuracy.train_params).
+        images: (N, 784) float32, the split's images; labels: (N,) int64.
+        transform: (784, 784) float64, the split's A (weights map back as A W1).
+        stop: stop(accuracy, recall) -> True to end training after that epoch.
+
+    Returns:
+        [(test accuracy, recall (10,))] after each epoch trained.
+    """
+    from ..catalogue import reference
+    from .probes import train
+    hidden = params.get('hidden_size', 0)
+    initial = {'w:' + k: v for k, v in reference.given_weights(model, hidden).items()}
+    scores = []
+
+    def after_epoch(epoch, weights):
+        pixels = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
+        pixels['W1'] = transform @ pixels['W1']
+        scores.append(reference.score(model, hidden, pixels))
+        return stop is not None and stop(*scores[-1])
+
+    train((reference.model_class(model), None), params, {'images': images, 'labels': labels},
+          initial, after_epoch)
+    return scores
+
+
 class GradingData:
-    """The sandbox's data folders for one grader, and the secret rotation.
+    """The sandbox's data folders for one grader, and the secret transform.
 
     Args:
         root: the grader's private folder.
-        secret: the course secret (the rotation and the row order are drawn from it).
+        secret: the course secret (the transform, the noise and the row order
+            are drawn from it).
+        selections: Selection()s the training split must pass (see above).
 
     Attributes:
-        rotation: (784, 784) float64 orthogonal matrix Q: the sandbox's training
-            images are the public ones times Q.
+        seconds: time spent building folders (and the split, on a cold cache).
     """
 
-    def __init__(self, root, secret):
+    def __init__(self, root, secret, selections=()):
         self.root = Path(root)
         self.secret = secret
+        self.selections = tuple(selections)
         self.seconds = 0.0
-        self._public = self._train = None
-        # One BLAS thread: on a busy machine, threads waiting for each other
-        # made this 784x784 QR take 13 s instead of 0.2 s.
-        with self._utils().limit_blas_threads(1):
-            self.rotation = secret_rotation(secret)
+        self._public = self._train = self._split = self._transform = None
 
     def _utils(self):
         return paths.solution_module('utils')
@@ -137,6 +249,7 @@ class GradingData:
                 if not link.is_symlink():
                     link.symlink_to(Path('..') / name)
             self._matplotlib_cache(folder / 'matplotlib')
+            self._given_loader_files(folder / 'given')
             for path in [folder, *folder.rglob('*')]:
                 if path.is_dir() and not path.is_symlink():
                     _publish(path, 0o755)
@@ -144,33 +257,125 @@ class GradingData:
             self.seconds += time.monotonic() - start
         return self._public
 
+    @property
+    def transform(self):
+        """A: (784, 784) float64; the sandbox's training images are (X + E) A."""
+        if self._transform is None:
+            self._transform = np.load(self._cached_split() / 'transform.npy')
+        return self._transform
+
     def train(self):
         """The training folder, built on first call, under a new name at every call."""
         if self._train is not None:
             self._train = self._fresh_name('train', self._train)
         else:
             start = time.monotonic()
+            cached = self._cached_split()
             folder = self._fresh_name('train')
             folder.mkdir(parents=True, exist_ok=True)
             _publish(folder, 0o755)
-            train_data, train_label, _, _ = self._utils().load_mnist_trainval()
-            rows = np.random.default_rng(derived_seed(self.secret, 'rows')).permutation(
-                len(train_label))
-            rotation = self.rotation.astype(np.float32)
-            images = np.empty((len(rows), rotation.shape[1]), dtype=np.float32)
-            with self._utils().limit_blas_threads(1):
-                for first in range(0, len(rows), 4000):  # no second full-size copy
-                    chunk = rows[first:first + 4000]
-                    images[first:first + len(chunk)] = np.asarray(train_data[chunk],
-                                                                  dtype=np.float32) @ rotation
-            np.save(folder / 'images.npy', images)
-            del images
-            np.save(folder / 'labels.npy', np.asarray(train_label, dtype=np.int64)[rows])
             for name in ('images.npy', 'labels.npy'):
-                _publish(folder / name)
+                _link_or_copy(cached / name, folder / name)
             self._train = folder
             self.seconds += time.monotonic() - start
         return self._train
+
+    def _cached_split(self):
+        """The training split in the judge's cache (built on first use), keyed by
+        everything it depends on: the secret, the data, the reference, the selections."""
+        if self._split is not None:
+            return self._split
+        utils = self._utils()
+        h = hashlib.sha256(b'split\0' + self.secret)
+        h.update(json.dumps([SPLIT_FORMAT, TRAIN_EXAMPLES, NOISE, SPREAD,
+                             [(s.model, s.params, s.min_accuracy) for s in self.selections]],
+                            default=str).encode())
+        for name in utils.MNIST_FILES['train']:
+            h.update(hashlib.sha256((utils.mnist_dir() / name).read_bytes()).digest())
+        for source in sorted((paths.solutions_dir() / 'models').glob('*.py')):
+            h.update(source.read_bytes())
+        folder = paths.cache_dir() / 'train' / h.hexdigest()[:16]
+        if not (folder / 'transform.npy').is_file():
+            start = time.monotonic()
+            self._build_split(folder)
+            self.seconds += time.monotonic() - start
+        self._split = folder
+        return folder
+
+    def _build_split(self, folder):
+        """Draw candidate transforms until every Selection passes; write the split to folder.
+
+        The split is (X + E) A P D: the noisy images times the base transform,
+        then a candidate's permutation P and signs D of the columns.
+        """
+        utils = self._utils()
+        images, labels = utils.load_mnist('train')
+        rows = np.random.default_rng(derived_seed(self.secret, 'rows')).permutation(
+            TRAIN_EXAMPLES)
+        labels = np.asarray(labels[:TRAIN_EXAMPLES], dtype=np.int64)[rows]
+        noise = np.random.default_rng(derived_seed(self.secret, 'noise'))
+        noisy = np.empty((TRAIN_EXAMPLES, images.shape[1]), dtype=np.float32)
+        for first in range(0, TRAIN_EXAMPLES, 4000):  # no second full-size copy
+            chunk = rows[first:first + 4000]
+            noisy[first:first + len(chunk)] = images[chunk] + NOISE * noise.standard_normal(
+                (len(chunk), images.shape[1]), dtype=np.float32)
+        out = np.empty_like(noisy)
+        # One BLAS thread: on a busy machine, threads waiting for each other
+        # made a 784 x 784 QR take 13 s instead of 0.2 s.
+        with utils.limit_blas_threads(1):
+            base = secret_transform(self.secret)
+            for first in range(0, TRAIN_EXAMPLES, 4000):
+                np.matmul(noisy[first:first + 4000], base.astype(np.float32),
+                          out=noisy[first:first + 4000])
+            # Candidates differ by a secret permutation and signs of the
+            # columns (A P D): cheap to draw, and enough to change which
+            # classes a ReLU model keeps.
+            for candidate in range(MAX_CANDIDATES):
+                rng = np.random.default_rng(derived_seed(self.secret, 'candidate', candidate))
+                columns = rng.permutation(base.shape[1])
+                signs = rng.choice(np.array([-1.0, 1.0], dtype=np.float32), base.shape[1])
+                np.take(noisy, columns, axis=1, out=out)
+                out *= signs
+                transform = base[:, columns] * signs
+                if all(s.reached(out, labels, transform) for s in self.selections):
+                    break
+            else:
+                raise RuntimeError(f"no training split of {MAX_CANDIDATES} candidates lets the "
+                                   f"reference reach its selection accuracies: is the rubric's "
+                                   f"select_accuracy too high?")
+        del noisy
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix='.split-', dir=folder.parent))
+        try:
+            np.save(building / 'images.npy', out)
+            np.save(building / 'labels.npy', labels)
+            np.save(building / 'transform.npy', transform)
+            (building / 'candidate.json').write_text(json.dumps({'candidate': candidate}))
+            for path in building.iterdir():
+                _publish(path)
+            try:
+                building.rename(folder)
+            except OSError:  # another grader built it meanwhile: theirs is the same
+                pass
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+
+    def _given_loader_files(self, folder, sample_rows=32):
+        """given/: a sample of the training CSV, and its pixels and labels as .npy."""
+        folder.mkdir(exist_ok=True)
+        train_csv = self._cached_csv('train')
+        with open(train_csv) as f, open(folder / 'sample.csv', 'w') as out:
+            for _ in range(sample_rows):
+                out.write(f.readline())
+        _publish(folder / 'sample.csv')
+        for name in ('train-images.npy', 'train-labels.npy'):
+            cached = train_csv.with_name(train_csv.stem + '-' + name)
+            if not cached.exists():
+                images, labels = self._utils().load_mnist('train')
+                array = np.rint(np.asarray(images) * 255).astype(np.uint8) \
+                    if name.startswith('train-images') else np.asarray(labels, dtype=np.int64)
+                _save_atomically(cached, array)
+            _link_or_copy(cached, folder / name)
 
     def _cached_csv(self, split):
         """The CSV of one split in the judge's cache, keyed by the .gz files' content."""

@@ -22,13 +22,21 @@ from .. import paths
 from ..catalogue import load_catalogue, select
 from ..catalogue.types import Context
 from . import intake, report
-from .data import GradingData
+from .data import GradingData, Selection
 from .judge import Judge
 from .sandbox import Limits, Sandbox, SandboxError
 from .secret import fingerprint, load_secret
 from .workspace import Inputs, build_package
 
 ROOT_PREFIX = 'autograder-'
+# Gradescope's default timeout is 10 minutes for a whole run_autograder; a
+# grading stops student code at 8, leaving two for Python's start and for
+# writing the results (a submission that spends every test's CPU budget at
+# half a CPU would otherwise be killed with no results at all). `grade` and
+# `batch` default to the same limit, so a class graded here gets the
+# verdicts Gradescope would give.
+GRADESCOPE_TIMEOUT = 600
+TIME_LIMIT = GRADESCOPE_TIMEOUT - 120
 
 
 def remove_stale_roots(tmp=None):
@@ -38,6 +46,13 @@ def remove_stale_roots(tmp=None):
         pid = folder.name[len(ROOT_PREFIX):].split('-', 1)[0]
         if pid.isdigit() and not Path(f'/proc/{pid}').exists():
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def selections(catalogue):
+    """The data.Selection()s of the catalogue's accuracy tests that ask for one."""
+    return [Selection(t.p['model'], t.selection_params(), t.p['select_accuracy'])
+            for t in catalogue.tests
+            if t.spec.kind == 'accuracy' and t.p.get('select_accuracy') is not None]
 
 
 class Grader:
@@ -53,15 +68,19 @@ class Grader:
             (e.g. under Gradescope's timeout), or None. Student code still
             running then is stopped and the tests it had not finished fail
             with that reason, so results.json is always written in time.
+        scaffold: the name of the scaffold (scaffolds.yaml) every submission
+            is graded by, or None to detect it from each submission's files.
 
     Use it as a context manager (or call close()): that removes its folders
     and releases its sandbox uid.
     """
 
     def __init__(self, rubric_path=None, only=None, slot=0, workroot=None, limits=None,
-                 time_limit=None):
+                 time_limit=None, scaffold=None):
         self.catalogue = load_catalogue(rubric_path)
         self.tests = select(self.catalogue, only)
+        self.scaffold = scaffold
+        self.catalogue.scaffold(scaffold)  # an unknown name fails here, not per submission
         self._own_root = workroot is None
         if self._own_root:
             remove_stale_roots()
@@ -72,12 +91,13 @@ class Grader:
         self.limits = limits or Limits()
         self.time_limit = time_limit
         self.secret = load_secret()
-        self.data = GradingData(self.root, self.secret)
+        self.data = GradingData(self.root, self.secret, selections(self.catalogue))
         self.allowlist = intake.Allowlist.read(paths.student_dir() / paths.SUBMISSION_FILES)
         self.sandbox = None
         self.reference = None
         try:
             self.sandbox = Sandbox(self.root / 'sandbox', slot=slot, limits=self.limits)
+            self.sandbox.confine(self.root)  # no other sandbox uid enters it
             self.reference = Sandbox(self.root / 'reference', trusted=True,
                                      limits=Limits(memory_bytes=self.limits.memory_bytes,
                                                    blas_threads=self.limits.blas_threads))
@@ -144,15 +164,20 @@ class Grader:
         try:
             package = build_package(submission, work)
             inputs = Inputs(work)
-            ctx = Context(self.secret, submission.digest, train_rotation=self.data.rotation)
-            deadline = start + self.time_limit if self.time_limit else None
-            judge = Judge(self.sandbox, self.reference, inputs, self.data, ctx,
-                          paths.solutions_dir(), {'MNIST_DIR': str(paths.data_dir())},
-                          deadline=deadline)
-            stages['workspace'] = time.monotonic() - mark
             tests = self.tests if not only else [t for t in select(self.catalogue, only)
                                                  if t in self.tests]
             prepared = self.data.seconds
+            # The secret transform of the training split (built into the cache
+            # on first use), only when an accuracy test will train on it.
+            transform = self.data.transform if any(t.data == 'train' for t in tests) else None
+            scaffold, why = self.catalogue.scaffold(self.scaffold, submission.files)
+            ctx = Context(self.secret, submission.digest, train_transform=transform,
+                          scaffold=scaffold)
+            deadline = start + self.time_limit if self.time_limit else None
+            judge = Judge(self.sandbox, self.reference, inputs, self.data, ctx,
+                          paths.solutions_dir(), {'MNIST_DIR': str(paths.data_dir())},
+                          deadline=deadline, files=submission.files)
+            stages['workspace'] = time.monotonic() - mark - (self.data.seconds - prepared)
             outcome = judge.run(tests, package, submission.missing, on_test=on_test)
             if self.data.seconds != prepared:  # this submission paid for the data folders
                 stages['data preparation'] = self.data.seconds - prepared
@@ -160,7 +185,8 @@ class Grader:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         mark = time.monotonic()
-        document = report.results_json(outcome.results, submission.notes(),
+        notes = [f"graded against {scaffold.title} ({why})", *submission.notes()]
+        document = report.results_json(outcome.results, notes,
                                        time.monotonic() - start, outcome.leaderboard,
                                        outcome.not_graded)
         status = 'not graded' if outcome.not_graded else 'graded'
@@ -170,6 +196,13 @@ class Grader:
                 outcome.not_graded[0]
         if outcome.judge_errors:
             extra['judge_errors'] = outcome.judge_errors
+        if outcome.busy:
+            # Scored, but the instructor should know: a regrade on a quiet machine may differ.
+            extra['busy'] = outcome.busy
+            extra.setdefault('reason', f"graded on a busy machine: {len(outcome.busy)} test(s) "
+                                       f"cut short after every retry count as failed; regrade "
+                                       f"when it is quiet ({outcome.busy[0]})")
+        extra['scaffold'] = scaffold.name
         return self._write(out_dir, document, submission_path, submission.digest, status,
                            stages, start, protections=protections.lines(), report_start=mark,
                            cpu={r.id: round(r.cpu, 3) for r in outcome.results},

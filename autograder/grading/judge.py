@@ -1,11 +1,14 @@
 """The trusted side: run each hidden test's probes, validate the answers, score them.
 
-The judge never imports student code. Tests run in three phases (a kind's
-`phase`): unit tests, then model tests (which may lean on the unit tests'
-verdicts, see catalogue/models.py), then trained accuracy. In each phase
-every request of every test is answered by one sandboxed session against
-the student's package (sessions.py), and the reference solution answers
-the same requests, unsandboxed, in a thread beside it. Each answer is decoded
+The judge never imports student code. Tests run in two phases (a kind's
+`phase`): the unit and model tests, whose requests depend on no verdict,
+then trained accuracy, whose training follows their verdicts (the kit's SGD
+when the student's failed) and which runs apart, on the secret training
+split, never beside the public images. In each phase every request of every
+test is answered by one sandboxed session against the student's package
+(sessions.py), and the reference solution answers the same requests,
+unsandboxed, in a thread beside it; the accuracy tests score trained weights
+in the judge's own process (catalogue/reference.py), epoch by epoch. Each answer is decoded
 within its test's size budget (decode.py) before any test looks at it, so
 array subclasses, objects equal to everything, a patched numpy in the child
 or text printed to stdout cannot change a score.
@@ -21,8 +24,14 @@ from pathlib import Path
 
 from ..catalogue import judge_order
 from ..catalogue.types import Verdict
+from .decode import decode
 from .sandbox import Budget, Mount, WORK
 from .sessions import Job, run_jobs
+
+# What the judge tells a run that reports progress when its own handling fails:
+# go on (the run is then judged on its final answer).
+GO_ON = b'c'
+
 
 # How long a check may take before the judge gives up on it (a grader fault).
 CHECK_SECONDS = 60
@@ -57,6 +66,7 @@ class Outcome:
     results: list = field(default_factory=list)
     leaderboard: dict = field(default_factory=dict)
     not_graded: list = field(default_factory=list)   # 'test id: reason'
+    busy: list = field(default_factory=list)         # 'test id: reason': scored, machine busy
     judge_errors: list = field(default_factory=list)  # tracebacks for the instructor
     stages: dict = field(default_factory=dict)
     peak_memory: dict = field(default_factory=dict)   # stage -> bytes (control group's peak)
@@ -76,12 +86,15 @@ class Judge:
         deadline: time.monotonic() value after which no student code runs
             (the grading's time limit); the tests not finished by then fail
             with that reason. None: no limit. The reference is never cut short.
+        files: the package's submitted files (relative paths): the only ones
+            feedback may name for a run that saw secret data.
     """
 
     def __init__(self, sandbox, reference, inputs, data, ctx, reference_package,
-                 reference_env=None, deadline=None):
+                 reference_env=None, deadline=None, files=()):
         self.sandbox, self.reference, self.inputs, self.data = sandbox, reference, inputs, data
         self.deadline = deadline
+        self.files = frozenset(files)
         self.ctx = ctx
         self.reference_package = reference_package
         self.reference_env = dict(reference_env or {})
@@ -102,7 +115,11 @@ class Judge:
                 # finds it from its own file (os.path.dirname(__file__)) sees it too.
                 mounts.append(Mount(str(public / 'csv'),
                                     f"{Mount(str(package)).path_inside()}/data"))
-            env.update(MNIST_DIR=str(public / 'mnist'), PROBE_MPL_CACHE=str(public / 'matplotlib'))
+            env.update(MNIST_DIR=str(public / 'mnist'), PROBE_MPL_CACHE=str(public / 'matplotlib'),
+                       PROBE_CSV_SAMPLE=str(public / 'given' / 'sample.csv'),
+                       PROBE_CSV_TRAIN=str(public / 'csv' / 'mnist_train.csv'),
+                       PROBE_CSV_IMAGES=str(public / 'given' / 'train-images.npy'),
+                       PROBE_CSV_LABELS=str(public / 'given' / 'train-labels.npy'))
         if 'train' in needed:
             train = self.data.train()
             mounts.append(Mount(str(train)))
@@ -112,7 +129,9 @@ class Judge:
     # -- one phase ----------------------------------------------------------------
     def _jobs(self, test, requests):
         budget = Budget.for_cpu(test.spec.cpu_seconds, self.sandbox.limits)
-        return [Job(self.inputs.add(test.id, r), budget, r.answer_bytes) for r in requests]
+        secret = self.files if test.data == 'train' else None
+        return [Job(self.inputs.add(test.id, r), budget, r.answer_bytes, secret)
+                for r in requests]
 
     def _run_reference(self, jobs, box):
         try:
@@ -138,31 +157,45 @@ class Judge:
 
     def _phase(self, tests, package, outcome):
         student_plan = [(t, self._jobs(t, t.requests(self.ctx))) for t in tests]
-        early = [(t, self._jobs(t, t.reference_requests(self.ctx)))
-                 for t in tests if t.uses_reference and not t.phase == 3]
+        reference_plan = [(t, self._jobs(t, t.reference_requests(self.ctx)))
+                          for t in tests if t.uses_reference]
         box = {}
         thread = threading.Thread(target=self._run_reference,
-                                  args=([j for _, js in early for j in js], box), daemon=True)
+                                  args=([j for _, js in reference_plan for j in js], box),
+                                  daemon=True)
         thread.start()
         mounts, env = self._mounts_and_env(tests, package)
-        jobs = [j for _, js in student_plan for j in js]
+        planned = [(t, j) for t, js in student_plan for j in js]
+        jobs = [j for _, j in planned]
         try:
             outcomes = run_jobs(self.sandbox, self.inputs.script, jobs, package, mounts, env,
-                                deadline=self.deadline)
+                                deadline=self.deadline,
+                                on_progress=self._progress_handler(planned, outcome))
         finally:
             thread.join()
         got, k = {}, 0
         for test, js in student_plan:
             got[test] = outcomes[k:k + len(js)]
             k += len(js)
-        ref = self._reference_answers(early, box)
-        late = [(t, self._jobs(t, t.reference_requests(self.ctx, [o.answer for o in got[t]])))
-                for t in tests if t.uses_reference and t.phase == 3]
-        if late:
-            box = {}
-            self._run_reference([j for _, js in late for j in js], box)
-            ref.update(self._reference_answers(late, box))
-        return got, ref
+        return got, self._reference_answers(reference_plan, box)
+
+    def _progress_handler(self, planned, outcome):
+        """on_progress for run_jobs: a request's progress goes to its test's progress()."""
+        if not any(hasattr(test, 'progress') for test, _ in planned):
+            return None
+
+        def handle(index, payload):
+            if not 0 <= index < len(planned):
+                return GO_ON
+            test, job = planned[index]
+            try:
+                return test.progress(decode(payload, job.answer_bytes, job.secret), self.ctx)
+            except Exception:
+                outcome.judge_errors.append(f"{test.id} (progress):\n"
+                                            f"{traceback.format_exc(limit=8)}")
+                return GO_ON
+
+        return handle
 
     # -- all of it ------------------------------------------------------------------
     def run(self, tests, package, missing, on_test=None):
@@ -215,8 +248,20 @@ class Judge:
             verdict = Verdict(0.0, f"NOT GRADED: {broken[0].error}. This is not your score: "
                                    f"the test will be graded again.")
             return self._decide(test, verdict, outcomes, outcome, graded=False)
-        verdict = self._check(test, answers, ref, outcome)
+        busy = [a for a in answers if a.cause == 'busy']
+        if busy:
+            outcome.busy.append(f"{test.id}: {busy[0].error}")
+        verdict = self._unasked(test, self._check(test, answers, ref, outcome))
         return self._decide(test, verdict, outcomes, outcome, seconds=seconds, cpu=cpu)
+
+    def _unasked(self, test, verdict):
+        """A failed test whose scaffold states none of its requirements costs nothing."""
+        scaffold = self.ctx.scaffold
+        if verdict.passed or scaffold is None or not test.spec.requires or \
+                any(scaffold.stated(r) for r in test.spec.requires):
+            return verdict
+        return Verdict(1.0, f"note, no points lost ({scaffold.title} does not ask for "
+                            f"this): {verdict.message}", verdict.facts)
 
     def _check(self, test, answers, ref, outcome):
         """The test's verdict; a check that raises or hangs is a grader fault, reported."""

@@ -1,4 +1,4 @@
-"""The course's grading secret: hidden inputs and the training split's rotation are drawn from it.
+"""The course's grading secret: hidden inputs and the training split's transform are drawn from it.
 
 Hidden inputs are drawn per submission from the secret and the
 submission's digest, so a submission that echoes its inputs learns nothing

@@ -49,10 +49,15 @@ class TestReLU(unittest.TestCase):
         x = np.array([[-2.0, 0.0, 3.5], [1e-9, -1e-9, 7.0]])
         np.testing.assert_array_equal(self.net.ReLU(x), [[0, 0, 3.5], [1e-9, 0, 7.0]])
 
-    def test_derivative_is_one_where_positive_else_zero(self):
-        x = np.array([-3.0, -1e-12, 0.0, 1e-12, 2.0])
-        np.testing.assert_array_equal(self.net.ReLU_dev(x), [0, 0, 0, 1, 1],
-                                      err_msg="ReLU_dev: 1 where x > 0, 0 elsewhere (0 at 0)")
+    def test_derivative_is_one_where_positive_zero_where_negative(self):
+        x = np.array([-3.0, -1e-12, 1e-12, 2.0])
+        np.testing.assert_array_equal(self.net.ReLU_dev(x), [0, 0, 1, 1],
+                                      err_msg="ReLU_dev: 1 where x > 0, 0 where x < 0")
+
+    def test_derivative_at_zero_is_a_subgradient(self):
+        at_zero = np.asarray(self.net.ReLU_dev(np.array([0.0, -0.0])))
+        self.assertTrue(np.all((at_zero >= 0) & (at_zero <= 1)),
+                        f"ReLU_dev(0) = {at_zero}: any value in [0, 1] is a subgradient")
 
 
 if __name__ == '__main__':

@@ -21,10 +21,19 @@ exactly those steps, so no run is weaker than reported. Each run gets:
   thread unless told otherwise.
 
 Afterwards everything still running in its group, its process group or as
-its uid is killed, and whatever the uid left in the host's shared temporary
-folders or System V IPC (where no private view or IPC namespace hid them) is
-removed (leftovers.py). Uids are claimed host-wide (uids.py), so that kill
-never reaches another grader's runs.
+its uid is killed, and whatever the run created in the host's shared
+temporary folders or System V IPC (where no private view or IPC namespace
+hid them) is removed (leftovers.py). Uids are claimed host-wide (uids.py),
+so that kill never reaches another grader's runs, and a uid that already
+owns files there is not claimed.
+
+Without a control group and namespaces (a Docker-default container), a run
+is still kept apart from its neighbours: its CPU time counts every process
+it started, double-forked ones included (the launcher reaps orphans, step
+'reaper'); what it holds on disk is measured while it runs and capped
+(Limits.disk_bytes, disk_entries); and confine() closes the grader's own
+folders to every other sandbox user. A host that can count a run's CPU
+neither by a control group, nor a PID namespace, nor the reaper is refused.
 """
 import json
 import os
@@ -41,16 +50,19 @@ from pathlib import Path
 
 from ... import paths
 from . import cgroups, leftovers, uids
-from .usage import TreeUsage
+from .load import busy_seconds
+from .usage import ReapedTreeCpu, TreeUsage, tree as process_tree
 
 LAUNCHER = Path(__file__).resolve().parent / 'launcher.py'
-ALL_STEPS = ('cgroup', 'net', 'ipc', 'pid', 'mount', 'rlimits', 'user', 'nonewprivs',
-             'seccomp')
+ALL_STEPS = ('cgroup', 'net', 'ipc', 'pid', 'reaper', 'mount', 'rlimits', 'user',
+             'nonewprivs', 'seccomp')
 STEP_NAMES = {
     'cgroup': 'control group (memory, process count, CPU quota and CPU time)',
     'net': 'no network (private network namespace)',
     'ipc': 'private IPC namespace',
     'pid': 'private PID namespace (descendants die with the run)',
+    'reaper': ("the launcher reaps the run's orphans (a double-forked process stays in the "
+               "run: its CPU time counted, killed at the end)"),
     'mount': 'private filesystem view (kit, hidden tests, reference, labels, results absent)',
     'rlimits': 'rlimits (address space, processes, file size, open files, CPU time)',
     'user': 'unprivileged user',
@@ -59,12 +71,25 @@ STEP_NAMES = {
                'network namespace, local sockets only)',
     'kit-closed': 'the kit\'s hidden parts closed to other users (chmod o-rwx)',
 }
+# A frame that starts with this byte is progress, not an answer: the judge
+# reads it while the run goes on (sessions of training report each epoch) and
+# may reply on the run's control descriptor; it neither counts as an answer
+# nor restarts the answer's budget. At most MAX_PROGRESS of them are read.
+PROGRESS = b'\x01'
+MAX_PROGRESS = 64
 # A run whose processes neither compute nor wait for a CPU for this long
 # (sleeping, blocked on a lock or a pipe) is stopped: it would only wait for
 # its wall-clock backstop.
 IDLE_SECONDS = 30.0
 SYSTEM_DIRS = ('/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc')
 WORK = '/sandbox/work'
+# Seconds between two measures of what a run holds on disk; between them, a
+# drop of the free space of the folders it may write by DISK_SLACK of its
+# disk_bytes triggers one at once (statfs is cheap, the walk is not).
+DISK_INTERVAL = 0.5
+DISK_SLACK = 0.25
+# Steps any one of which lets the judge count every CPU second of a run.
+CPU_COUNTED = ('cgroup', 'pid', 'reaper')
 # Folders of the kit that student code must never read; without a private
 # filesystem view they are closed to other users instead.
 HIDDEN_PARTS = ('autograder', 'solutions', 'data', 'build', '.git', 'written', 'tests')
@@ -80,9 +105,13 @@ class Limits:
 
     The address-space limit sits below the cgroup's memory limit, so a memory
     bomb usually ends in a MemoryError the student can read about rather than
-    a kill. cpu_cores is the run's CPU quota (None: no quota); idle_seconds
-    how long a run may neither compute nor wait for a CPU; patience and
-    wall_floor make each budget's wall-clock backstop (Budget.for_cpu).
+    a kill. cpu_cores is the run's CPU quota (None: no quota); disk_bytes
+    and disk_entries what it may hold on the host's disk (in its own
+    folders, writable mounts and, without a private root, the shared temp
+    folders; files it deleted but keeps open included), measured every
+    DISK_INTERVAL seconds; idle_seconds how long a run may neither compute
+    nor wait for a CPU; patience and wall_floor make each budget's
+    wall-clock backstop (Budget.for_cpu).
     """
     memory_bytes: int = 3 * 2**30
     address_space_bytes: int = 5 * 2**29
@@ -92,6 +121,8 @@ class Limits:
     output_bytes: int = 64 * 2**10
     payload_bytes: int = 64 * 2**20
     tmp_bytes: int = 256 * 2**20
+    disk_bytes: int = 256 * 2**20
+    disk_entries: int = 10_000
     blas_threads: int = 1
     cpu_cores: object = None
     idle_seconds: float = IDLE_SECONDS
@@ -141,10 +172,15 @@ class Mount:
 
 @dataclass
 class Usage:
-    """What one answer (frame) cost."""
+    """What one answer (frame) cost, and what the rest of the machine did meanwhile.
+
+    others: CPU seconds every other process of the machine used over the same
+    wall time (load.py), None where /proc/stat cannot be read.
+    """
     cpu: float = 0.0
     wall: float = 0.0
     wait: float = 0.0
+    others: object = None
 
 
 @dataclass
@@ -157,6 +193,7 @@ class RunResult:
         limit: why the judge ended it: 'cpu' or 'wall' (a frame's budget),
             'idle' (neither computing nor waiting for a CPU for IDLE_SECONDS),
             'memory' (the cgroup's limit), 'output' (payload over its cap),
+            'disk' (held more than Limits.disk_bytes or disk_entries on disk),
             'deadline' (the run's deadline, see run()), or None.
         output: the first Limits.output_bytes of stdout and stderr.
         frames: the complete answers, in order.
@@ -164,6 +201,7 @@ class RunResult:
             when the run ended (so len(usage) == len(frames) + 1).
         peak_memory: the control group's peak memory in bytes, when measured.
         seconds: wall time of the whole run.
+        disk: (bytes, entries, nested too deep) it held on disk when last measured.
     """
     exit_code: object = None
     signal: object = None
@@ -173,6 +211,7 @@ class RunResult:
     usage: list = field(default_factory=list)
     peak_memory: object = None
     seconds: float = 0.0
+    disk: tuple = (0, 0, False)
 
     def failure(self):
         """Why the run did not end normally, in words; None if it did."""
@@ -190,6 +229,10 @@ class RunResult:
             return "exceeded the memory limit"
         if self.limit == 'output':
             return "returned more data than allowed"
+        if self.limit == 'disk':
+            return (f"held more on disk than allowed ({self.disk[0] / 2**20:.0f} MiB in "
+                    f"{self.disk[1]} files and folders"
+                    + (", folders nested too deep" if self.disk[2] else "") + ")")
         if self.signal is not None:
             try:
                 name = signal.Signals(self.signal).name
@@ -273,22 +316,35 @@ class Sandbox:
         self._claim = None
         if self.is_root and not trusted:
             try:
-                self._claim = uids.claim(slot)
+                # A uid owning files or IPC objects already (a grader killed mid-run,
+                # a user of the host) is passed over: nothing it owns is ever removed.
+                self._claim = uids.claim(slot, busy=leftovers.owns_anything)
             except uids.UidError as err:
                 raise SandboxError(str(err)) from None
         self.uid = self._claim.uid if self._claim else None
-        if self.uid is not None:
-            self._remove_leftovers()  # of a grader that held this uid and was killed
         self.cgroups = cgroups.Cgroups() if self.is_root and not trusted else None
         self._runs = 0
         self._protections = None
 
     def close(self):
         if self._claim is not None:
-            self._sweep_uid()
-            self._remove_leftovers()
+            self._sweep_uid()  # every run cleaned after itself; nothing else is removed
             self._claim.close()
             self._claim = None
+
+    def confine(self, folder):
+        """Make folder passable by this sandbox's uid and by nobody else but its owner.
+
+        The folder gets the uid's group and mode 0710: the grader's working
+        folders inside it (each submission's package and inputs, the data
+        folders) are then out of reach of every other sandbox uid, e.g. a
+        neighbour worker's run that read their paths in /proc/PID/cmdline.
+        A grader that is not root has no sandbox uid: nothing changes.
+        """
+        if self.uid is None:
+            return
+        os.chown(folder, -1, self.uid, follow_symlinks=False)
+        os.chmod(folder, 0o710)
 
     def __enter__(self):
         return self
@@ -331,6 +387,12 @@ class Sandbox:
         if self.is_root and 'user' not in protections.done:
             raise SandboxError("running as root but cannot drop to an unprivileged user; "
                                "refusing to run student code as root")
+        if not any(step in protections.done for step in CPU_COUNTED):
+            raise SandboxError("cannot count the CPU time of every process a run starts (no "
+                               "control group, PID namespace or child subreaper here): "
+                               "refusing to grade with budgets a forked process escapes; "
+                               + '; '.join(f"{s}: {protections.skipped.get(s, 'not tried')}"
+                                           for s in CPU_COUNTED))
         if result.failure():
             raise SandboxError("Python does not start inside the sandbox ("
                                + result.failure() + "): " +
@@ -365,7 +427,7 @@ class Sandbox:
 
     # -- one run ---------------------------------------------------------------
     def run(self, argv, mounts=(), env=None, budgets=(Budget(60, 120),), cwd=None,
-            deadline=None):
+            deadline=None, on_progress=None):
         """Run argv isolated; paths in argv and env under a mount are translated.
 
         Args:
@@ -379,6 +441,11 @@ class Sandbox:
                 the host (default: a fresh private working folder).
             deadline: time.monotonic() value at which the run is stopped whatever
                 its budgets (limit 'deadline'; None: no such limit).
+            on_progress: called as on_progress(payload, frames) with the bytes
+                of each progress frame (after PROGRESS) as it arrives and the
+                number of answer frames before it; what it returns (bytes, or
+                None) is written to the command's control descriptor, whose
+                number the command finds in $SANDBOX_CONTROL_FD.
 
         Returns:
             RunResult.
@@ -390,7 +457,7 @@ class Sandbox:
         steps = [s for s in self.detect().done if s in ALL_STEPS] if not self.trusted else []
         result, report = self._launch(argv, dict(env or {}), list(budgets), steps,
                                       required=True, mounts=mounts, cwd=cwd,
-                                      deadline=deadline)
+                                      deadline=deadline, on_progress=on_progress)
         if report is None and not self.trusted and result.exit_code == 125:
             raise SandboxError("a sandbox step that worked before failed: "
                                + result.output.decode(errors='replace').strip()[-500:])
@@ -415,7 +482,7 @@ class Sandbox:
         return binds, translate, links
 
     def _launch(self, argv, env, budgets, steps, required, mounts=(), cwd=None,
-                deadline=None):
+                deadline=None, on_progress=None):
         self._runs += 1
         run_dir = Path(tempfile.mkdtemp(prefix=f'run{self._runs}-', dir=self.workdir))
         os.chmod(run_dir, 0o711)  # the sandbox user passes through to work/
@@ -451,6 +518,10 @@ class Sandbox:
         payload_r, payload_w = os.pipe()
         status_r, status_w = os.pipe()
         child_env['SANDBOX_PAYLOAD_FD'] = str(payload_w)
+        control = os.pipe() if on_progress else None
+        if control:
+            child_env['SANDBOX_CONTROL_FD'] = str(control[0])
+            os.set_blocking(control[1], False)
         group = None
         if 'cgroup' in steps:
             try:
@@ -482,14 +553,31 @@ class Sandbox:
         spec_file = run_dir / 'spec.json'
         with open(os.open(spec_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as f:
             json.dump(spec, f)
+        # What the run may fill: its own folders, and the host's shared temp folders
+        # where it has no private root. What the uid owned there before (lent by
+        # the grader) is neither counted nor removed afterwards.
+        shared = self.uid is not None and 'mount' not in steps
+        lent = leftovers.inventory(self.uid) if shared else frozenset()
+        own = ([] if 'mount' in steps else [str(fallback)]) + \
+            [str(m.host) for m in mounts if m.writable]
+
+        watched = (list(leftovers.SHARED_DIRS) if shared else []) + own
+
+        def disk(free_only=False):
+            if free_only:
+                return leftovers.free_bytes(watched)
+            return leftovers.disk_usage(self.uid if shared else None, own=own,
+                                        pids=process_tree(process.pid), keep=lent)
+
         start = time.monotonic()
         try:
             process = subprocess.Popen(
                 [os.path.realpath(sys.executable), '-I', '-S', str(LAUNCHER), str(spec_file)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                pass_fds=(payload_w, status_w), start_new_session=True, cwd='/')
+                pass_fds=(payload_w, status_w, *(control[:1] if control else ())),
+                start_new_session=True, cwd='/')
         except BaseException:
-            for fd in (payload_r, payload_w, status_r, status_w):
+            for fd in (payload_r, payload_w, status_r, status_w, *(control or ())):
                 os.close(fd)
             if group:
                 group.kill_and_remove()
@@ -497,14 +585,21 @@ class Sandbox:
             raise
         os.close(payload_w)
         os.close(status_w)
+        progress = None
+        if control:
+            os.close(control[0])
+            progress = (on_progress, control[1])
         result = RunResult()
         try:
             report = self._collect(process, payload_r, status_r, start, budgets, result, group,
-                                   deadline)
+                                   deadline, progress, disk,
+                                   cpu_counted=bool(set(steps) & {'pid', 'reaper'}))
         finally:
+            if control:
+                os.close(control[1])
             self._kill_everything(process)
             if self.uid is not None:
-                self._remove_leftovers(steps)
+                self._remove_leftovers(steps, keep=lent)
             if group:
                 result.peak_memory, hit = group.memory_figures()
                 if hit and result.exit_code != 0 and result.limit is None:
@@ -522,20 +617,30 @@ class Sandbox:
         return mine + self.limits.processes
 
     def _collect(self, process, payload_r, status_r, start, budgets, result, group,
-                 deadline=None):
+                 deadline=None, progress=None, disk=None, cpu_counted=False):
         """Read output, payload and status until the command ends or a budget runs out.
 
-        Each complete frame starts the clock of the next one. CPU time comes
-        from the run's cgroup when it has one, else from its process tree;
-        CPU wait always from the process tree (usage.py).
+        Each complete answer frame starts the clock of the next one; progress
+        frames go to progress = (callback, control descriptor) as they come.
+        CPU time comes from the run's cgroup when it has one, else from its
+        process tree (every process the run started when cpu_counted: a PID
+        namespace or the reaper keeps them all in it); CPU wait always from
+        the process tree (usage.py). disk(), if given, measures what the run
+        holds on disk every DISK_INTERVAL seconds, or at once when the free
+        space where it writes (disk(free_only=True)) has dropped by
+        DISK_SLACK of its allowance since (limit 'disk' past Limits).
         """
+        progress_frames = 0
         tree = TreeUsage(process.pid)
+        counted = ReapedTreeCpu(process.pid) if cpu_counted else None
 
         def cpu_now():
             measured = group.cpu_seconds() if group else None
-            return measured if measured is not None else tree.sample()[0]
+            if measured is not None:
+                return measured
+            return counted.sample() if counted else tree.sample()[0]
 
-        frame_start, frame_cpu, frame_wait = start, 0.0, 0.0
+        frame_start, frame_cpu, frame_wait, frame_busy = start, 0.0, 0.0, busy_seconds()
         out, payload, status = bytearray(), bytearray(), bytearray()
         caps = {process.stdout.fileno(): (out, self.limits.output_bytes),
                 payload_r: (payload, self.limits.payload_bytes),
@@ -545,10 +650,15 @@ class Sandbox:
         for fd in caps:
             os.set_blocking(fd, False)
             selector.register(fd, selectors.EVENT_READ)
-        open_fds, exited_at, next_wait_sample = set(caps), None, 0.0
+        open_fds, exited_at, next_wait_sample, next_disk = set(caps), None, 0.0, 0.0
+        slack, free_then = self.limits.disk_bytes * DISK_SLACK, None
 
         def usage(now, cpu):
-            return Usage(cpu - frame_cpu, now - frame_start, tree.wait_seconds() - frame_wait)
+            busy = busy_seconds()
+            others = None if busy is None or frame_busy is None else \
+                max(busy - frame_busy - (cpu - frame_cpu), 0.0)
+            return Usage(cpu - frame_cpu, now - frame_start, tree.wait_seconds() - frame_wait,
+                         others)
 
         try:
             while open_fds:
@@ -557,6 +667,15 @@ class Sandbox:
                 if now >= next_wait_sample:
                     tree.sample()
                     next_wait_sample = now + 0.5
+                free_now = disk(free_only=True) if disk is not None else None
+                if disk is not None and (now >= next_disk or free_then - free_now > slack):
+                    held = disk()
+                    result.disk = (held.bytes, held.entries, held.too_deep)
+                    free_then, next_disk = free_now, time.monotonic() + DISK_INTERVAL
+                    if held.bytes > self.limits.disk_bytes or held.too_deep or \
+                            held.entries > self.limits.disk_entries:
+                        result.limit = 'disk'
+                        break
                 frame = len(result.frames)
                 budget = budgets[min(frame, len(budgets) - 1)]
                 if cpu - frame_cpu > budget.cpu:
@@ -598,13 +717,19 @@ class Sandbox:
                         continue
                     received += min(len(chunk), room)
                     for answer in _complete_frames(payload):
+                        if answer[:1] == PROGRESS:
+                            progress_frames += 1
+                            if progress and progress_frames <= MAX_PROGRESS:
+                                _reply(progress[1], progress[0](answer[1:],
+                                                                len(result.frames)))
+                            continue
                         arrived = time.monotonic()
                         cpu = cpu_now()
                         tree.sample()
                         result.frames.append(answer)
                         result.usage.append(usage(arrived, cpu))
                         frame_start, frame_cpu = arrived, cpu
-                        frame_wait = tree.wait_seconds()
+                        frame_wait, frame_busy = tree.wait_seconds(), busy_seconds()
                 if result.limit == 'output':
                     break
             if result.limit is None:
@@ -647,14 +772,15 @@ class Sandbox:
         if self.uid is not None:
             self._sweep_uid()
 
-    def _remove_leftovers(self, steps=()):
-        """Files and IPC objects of the sandbox uid outside its run (its processes are dead).
+    def _remove_leftovers(self, steps=(), keep=frozenset()):
+        """Files and IPC objects the run created outside its folders (its processes are dead).
 
         A private root hides the host's temporary folders and an IPC namespace
         its IPC, so each sweep is needed only where its step is not in force.
+        keep: the inventory of what the uid owned there before the run.
         """
         if 'mount' not in steps:
-            leftovers.remove_files_of(self.uid)
+            leftovers.remove_files_of(self.uid, keep=keep)
         if 'ipc' not in steps:
             leftovers.remove_ipc_of(self.uid)
 
@@ -669,6 +795,15 @@ class Sandbox:
                        user=self.uid, group=self.uid, extra_groups=[], cwd='/',
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, env={}, check=False)
+
+
+def _reply(fd, message):
+    """Write a reply to a run's control descriptor; a run that stopped listening loses it."""
+    if message:
+        try:
+            os.write(fd, message)
+        except (BlockingIOError, BrokenPipeError):
+            pass
 
 
 def _complete_frames(buffer):

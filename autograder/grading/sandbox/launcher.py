@@ -33,9 +33,18 @@ SPEC (JSON) keys:
 Steps: 'cgroup', 'net' (a network namespace: no interface but a down
 loopback), 'ipc', 'pid' (a PID namespace whose init is the command:
 everything it starts dies with it), 'mount' (a private root holding only the
-binds), 'rlimits', 'user' (drop to uid/gid), 'nonewprivs', 'seccomp'.
-Whatever the steps, the run gets PR_SET_PDEATHSIG: it is killed when the
-launcher dies, and the launcher when the judge dies.
+binds), 'rlimits', 'user' (drop to uid/gid), 'nonewprivs', 'seccomp', and
+'reaper' where there is no PID namespace (below). Whatever the steps, the
+run gets PR_SET_PDEATHSIG: it is killed when the launcher dies, and the
+launcher when the judge dies.
+
+Without a PID namespace, step 'reaper' keeps the launcher behind as the
+run's supervisor (a child subreaper, with the grader's identity, which the
+run cannot signal): a process the command double-forks is reparented to it,
+not to the host's init, so the judge finds every process of the run in the
+launcher's tree and their CPU time in its count of reaped children
+(usage.ReapedTreeCpu); when the command ends, whatever it left running is
+killed.
 """
 import ctypes
 import json
@@ -43,6 +52,7 @@ import os
 import resource
 import signal
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import seccomp  # noqa: E402  (beside this file; standard library only)
@@ -50,7 +60,10 @@ import seccomp  # noqa: E402  (beside this file; standard library only)
 CLONE = {'mount': 0x00020000, 'ipc': 0x08000000, 'pid': 0x20000000, 'net': 0x40000000}
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
+# Rounds of killing what the command left behind (each round kills the
+# supervisor's children; their orphans come to it for the next).
+KILL_ROUNDS = 2000
 DEVICES = ('null', 'zero', 'full', 'random', 'urandom')
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -72,6 +85,77 @@ def _die_with(parent):
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() not in (parent, 0):
         os._exit(125)
+
+
+def _exit_like(status):
+    """End this process the way a waited-for child ended (128 + signal if killed)."""
+    if os.WIFSIGNALED(status):
+        os._exit(128 + os.WTERMSIG(status))
+    os._exit(os.WEXITSTATUS(status))
+
+
+def _children():
+    pids = set()
+    try:
+        tasks = os.listdir('/proc/self/task')
+    except OSError:
+        return pids
+    for tid in tasks:
+        try:
+            with open(f'/proc/self/task/{tid}/children') as f:
+                pids.update(int(word) for word in f.read().split())
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def _kill_what_is_left():
+    """SIGKILL and reap every descendant; their orphans come here, and go the same way.
+
+    Never blocks on a live process: each round kills the children listed,
+    reaps whatever has ended, and looks again (an orphan may have arrived).
+    """
+    for _ in range(KILL_ROUNDS):
+        for pid in _children():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            return  # no child left at all
+        time.sleep(0.005)
+
+
+def _supervise(command_fds):
+    """Fork; the parent stays as the run's subreaper until the command ends, then exits.
+
+    command_fds: descriptors that belong to the command alone (its payload,
+    its control), closed in the supervisor. Returns (in the child only) the
+    supervisor's pid.
+    """
+    _check(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "child subreaper")
+    supervisor = os.getpid()
+    child = os.fork()
+    if child == 0:
+        return supervisor
+    for fd in command_fds:
+        os.close(fd)  # its end of file, or a reader gone, is the judge's signal
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda *_: os.kill(child, signal.SIGKILL))
+    status = 0
+    while True:
+        try:
+            pid, waited = os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        if pid == child:
+            status = waited
+            break
+    _kill_what_is_left()
+    _exit_like(status)
 
 
 def _mount(source, target, fstype, flags, data=None):
@@ -185,11 +269,19 @@ def main():
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 signal.signal(sig, lambda *_: os.kill(child, signal.SIGKILL))
             _, status = os.waitpid(child, 0)
-            if os.WIFSIGNALED(status):
-                os._exit(128 + os.WTERMSIG(status))
-            os._exit(os.WEXITSTATUS(status))
+            _exit_like(status)
         _die_with(launcher)
         parent = launcher
+    else:
+        command_fds = [int(spec['env'][name]) for name in ('SANDBOX_PAYLOAD_FD',
+                                                            'SANDBOX_CONTROL_FD')
+                       if spec['env'].get(name)]
+
+        def reaper():
+            nonlocal parent
+            parent = _supervise(command_fds)
+        attempt('reaper', reaper)
+        _die_with(parent)
 
     def private_root():
         _check(libc.unshare(CLONE['mount']), "unshare mount")

@@ -10,7 +10,9 @@ kill each other's runs, so a uid is claimed before use:
   namespace, not the filesystem, so graders in different chroots or with
   different /tmp folders on one host still see each other's claims;
 - a uid that some process already runs as (left by a grader that died, or
-  used by something else on the host) is skipped, never swept.
+  used by something else on the host) is skipped, never swept; so is one
+  the caller finds busy otherwise (the sandbox passes a uid that already owns
+  files in the shared temp folders, see leftovers.owns_anything).
 """
 import os
 import socket
@@ -69,12 +71,15 @@ def _bind(uid):
     return handle
 
 
-def claim(slot=0, base=None):
+def claim(slot=0, base=None, busy=None):
     """Claim a free uid, trying base + slot first, then the next ones.
 
     Args:
         slot: the worker's number, so concurrent workers start apart.
         base: the first uid of the range ($AUTOGRADER_SANDBOX_UID or 61000).
+        busy: optional callable(uid) -> bool; a uid it calls busy is skipped
+            (asked only once the uid is held, so the answer cannot go stale
+            through another grader's runs).
 
     Raises:
         UidError: every uid of the range is claimed or in use.
@@ -85,8 +90,8 @@ def claim(slot=0, base=None):
         handle = _bind(uid)
         if handle is None:
             continue  # another grader holds it
-        if processes_of(uid):
-            handle.close()  # someone runs as this uid: not ours to use or to sweep
+        if processes_of(uid) or (busy is not None and busy(uid)):
+            handle.close()  # someone runs as this uid, or owns files as it: not ours
             continue
         return Claim(uid, handle)
     raise UidError(f"no free sandbox uid in {base}..{base + RANGE - 1}")

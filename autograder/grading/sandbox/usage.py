@@ -3,7 +3,9 @@
 Budgets are in CPU seconds, so a busy machine cannot make a correct run
 look slow. Where the run has a cgroup, its CPU time comes from there (every
 process it ever started counted); otherwise from the process tree under the
-launcher, here. The wait figure (time a runnable thread spent queued for a
+launcher, here (ReapedTreeCpu: the launcher reaps every orphan, so the tree
+holds every process the run started, alive or in a reaper's count). The
+wait figure (time a runnable thread spent queued for a
 CPU, /proc/PID/task/TID/schedstat) tells a starved run from one that slept:
 when the wall-clock backstop ends a run that used little CPU, a large wait
 means the machine was overloaded, a small one that the code waited on
@@ -97,3 +99,48 @@ class TreeUsage:
 
     def wait_seconds(self):
         return sum(self._wait.values())
+
+
+def _times(pid):
+    """(own, reaped) CPU seconds of one process: utime + stime, cutime + cstime.
+
+    The second is the time of the children it has waited for, theirs
+    included. (0, 0) if the process is gone.
+    """
+    text = _read(f'/proc/{pid}/stat')
+    if not text:
+        return 0.0, 0.0
+    fields = text[text.rfind(')') + 2:].split()
+    try:
+        own = (int(fields[11]) + int(fields[12])) / _TICK   # stat(5) fields 14 and 15
+        reaped = (int(fields[13]) + int(fields[14])) / _TICK  # fields 16 and 17
+    except (IndexError, ValueError):
+        return 0.0, 0.0
+    return own, max(reaped, 0.0)
+
+
+class ReapedTreeCpu:
+    """CPU seconds of everything a run started, for a run without a cgroup.
+
+    The root must reap whatever is orphaned below it (the launcher is a
+    child subreaper, or a PID namespace's init is in the tree), so no process
+    of the run ever leaves the tree: a double-forked process is reparented
+    to the root, not to the host's init. Then each CPU second is in exactly
+    one place at any moment: in the own time of a live (or zombie) process
+    of the tree, or in the reaped time of the process that waited for it.
+    The sum of both over the tree, read parents first (a process reaped
+    between the two reads is missed once, never counted twice), is the run's
+    whole CPU time; samples only ever raise the figure.
+    """
+
+    def __init__(self, root_pid):
+        self.root = root_pid
+        self._seconds = 0.0
+
+    def sample(self):
+        total = 0.0
+        for pid in tree(self.root):  # parents before their children
+            own, reaped = _times(pid)
+            total += own + reaped
+        self._seconds = max(self._seconds, total)
+        return self._seconds

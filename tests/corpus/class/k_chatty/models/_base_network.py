@@ -180,7 +180,10 @@ class _baseNetwork:
         return out
 
     def ReLU_dev(self, X):
-        """Derivative of ReLU: 1 where X > 0, else 0 (0 at X == 0 by convention).
+        """Derivative of ReLU: 1 where X > 0, 0 where X < 0.
+
+        At X == 0 the ReLU has no derivative; 0 and 1 are both subgradients and
+        either is accepted (this reference returns 0).
 
         Args:
             X: ndarray of any shape, float, the ReLU's input.
@@ -190,7 +193,7 @@ class _baseNetwork:
         """
         out = None
         #----------------------------------------------------------------------------
-        # TODO: 1 where X > 0, 0 elsewhere, in X's dtype.
+        # TODO: 1 where X > 0, 0 where X < 0 (at X == 0 pick 0 or 1), in X's dtype.
         #----------------------------------------------------------------------------
         # The slope of ReLU is 1 for positive inputs and 0 for the rest (I use 0
         # at exactly 0, as the docstring says).

@@ -42,9 +42,9 @@ class SoftmaxRegression(_baseNetwork):
         #   Backward pass, in 'train' mode only: the gradient of that loss with
         #   respect to W1, shape (D, C), averaged over the batch. ASSIGN it to
         #   self.gradients['W1'] on every call (never add to the old value). Leave the
-        #   L2 penalty out: the optimizer adds it. Derive it with the chain rule
-        #   (written problem 2.4 gives the softmax and cross-entropy part; mind the
-        #   ReLU) and test it with gradcheck.check_model_gradients.
+        #   L2 penalty out: the optimizer adds it. Derive it with the chain rule,
+        #   from the loss back through the softmax (your written problem 2.4) and
+        #   then through the ReLU, and test it with gradcheck.check_model_gradients.
         #----------------------------------------------------------------------------
         z = X @ self.weights['W1']
         h = self.ReLU(z)
