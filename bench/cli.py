@@ -5,9 +5,10 @@ import time
 from pathlib import Path
 
 from . import (classes, contention, core, data, gradescope, grading, machine, memory, report,
-               training)
+               similarity, training)
 
-SECTIONS = ('data', 'training', 'contention', 'grading', 'class', 'gradescope', 'memory')
+SECTIONS = ('data', 'training', 'contention', 'grading', 'class', 'gradescope', 'memory',
+            'similarity')
 COMMITTED = core.KIT / 'bench' / 'RESULTS.md'
 
 
@@ -20,8 +21,10 @@ def build_parser():
                     "contention (1 vs 2 BLAS threads, idle and beside 4 CPU-bound "
                     "processes), grading (one submission by stage; -j 1 vs -j 2 "
                     "throughput), class (a course-style class against the reference's, "
-                    "-j 1 and -j 2, the projection for 500), Gradescope's default container simulated (0.5 CPU, "
-                    "768 MB; needs root and cgroups) and peak memory. Prints a table and writes OUT/results.json and OUT/results.md; "
+                    "-j 1 and -j 2, the projection for 500), Gradescope's default container "
+                    "simulated (0.5 CPU, 768 MB; needs root and cgroups), peak memory and the "
+                    "similarity check (500 submissions, and against an archive of 500, vs 50). "
+                    "Prints a table and writes OUT/results.json and OUT/results.md; "
                     "a full run of every section also writes bench/RESULTS.md. Run it from "
                     "the kit's top folder, on an otherwise idle machine.")
     parser.add_argument('--quick', action='store_true',
@@ -101,6 +104,8 @@ def main(argv=None):
                          status='skipped', note="measured by the grading section, "
                                                 "which this run left out (--only)")]
         rows.extend(memory_rows)
+    if 'similarity' in sections:
+        rows.extend(attempt('similarity', 's', lambda: similarity.run(settings)) or [])
     about['loadavg_end'] = core.loadavg()
     about['other_work_by_section'] = load
     document = {'command': command, 'quick': args.quick, 'sections': sections,

@@ -52,7 +52,11 @@ EXPECTED = [
     ('memory', 'training run peak RSS (train.py config_twolayer, 1 epoch)'),
     ('memory', 'grading worker peak RSS (batch -j 2)'),
 ] + ([('memory', f'{m} training worker peak RSS, numpy vs PyTorch')
-      for m in ('TwoLayerNet', 'SoftmaxRegression')] if TORCH else [])
+      for m in ('TwoLayerNet', 'SoftmaxRegression')] if TORCH else []) + [
+    ('similarity', name) for name in (
+        '80 submissions compared', '80 submissions compared, per pair',
+        '80 submissions against an archive of 80',
+        'peak memory, 80 submissions against an archive of 80')]
 # Rows that may be skipped, and the word their note must contain.
 MAY_SKIP = {
     'TwoLayerNet epoch, numpy solutions (1 BLAS thread)': 'PyTorch',
@@ -98,7 +102,7 @@ def test_results_json_has_every_row_with_positive_numbers(quick_run):
     assert {'cpu', 'cores', 'numpy', 'blas', 'python', 'date'} <= set(document['machine'])
     others = document['machine']['other_work_by_section']
     assert set(others) == {'data', 'training', 'contention', 'grading', 'gradescope',
-                           'memory'}
+                           'memory', 'similarity'}
     assert all(seconds >= 0 and 0 <= share for seconds, share in others.values()), others
     rows = {(r['section'], r['name']): r for r in document['rows']}
     assert list(rows) == EXPECTED, sorted(set(rows) ^ set(EXPECTED))

@@ -79,17 +79,13 @@ def test_the_region_reader_finds_every_handout_style():
 
 def test_a_changed_handout_line_is_caught(tmp_path):
     member = MEMBERS['c21_camel']
-    assert CHECK.static_problems(member) == []
-    copy = dict(member, id='changed')
-    folder = CLASS / 'c21_camel'
-    original = (folder / 'utils.py').read_text()
-    try:
-        (folder / 'utils.py').write_text(original.replace('    if seed:\n', '    if seed is not None:\n'))
-        problems = CHECK.static_problems(member)
-    finally:
-        (folder / 'utils.py').write_text(original)
-    assert problems == ['utils.py: handout text outside the TODO regions was changed'], problems
-    assert CHECK.static_problems(copy) == ['no folder changed']
+    CORPUS.build(tmp_path / 'c21_camel', CLASS / 'c21_camel')
+    assert CHECK.static_problems(member, tmp_path / 'c21_camel') == []
+    utils = tmp_path / 'c21_camel' / 'utils.py'
+    utils.write_text(utils.read_text().replace('    if seed:\n', '    if seed is not None:\n'))
+    assert CHECK.static_problems(member, tmp_path / 'c21_camel') == [
+        'utils.py: handout text outside the TODO regions was changed']
+    assert CHECK.static_problems(member, tmp_path / 'missing') == ['no folder missing']
 
 
 @pytest.mark.parametrize('member', sorted(MEMBERS))

@@ -28,7 +28,7 @@ import datetime
 import math
 import platform
 import re
-import sys
+from dataclasses import dataclass
 
 import numpy as np
 import yaml
@@ -37,7 +37,7 @@ from .. import paths
 from ..catalogue import load_catalogue
 from ..catalogue.accuracy import Accuracy
 from ..catalogue.types import Context
-from ..grading.data import GradingData, reference_trajectory
+from ..grading.data import GradingData
 from ..grading.grader import selections
 from ..files import write_text
 from ..grading.sandbox import Budget
@@ -57,23 +57,22 @@ SLOW_FACTOR = 2.0
 def measure_accuracy(grader, seeds, progress=None):
     """{accuracy test id: [the reference's test accuracy after every epoch, per seed]}.
 
-    Seed s orders the training examples and, through a secret derived from
-    the course's, draws the training split (its transform, noise and row
-    order, and the candidate its selections accept): as many course secrets.
+    Seed s draws, through a secret derived from the course's, the training
+    split (its transform, noise and row order, and the candidate its
+    selections accept): as many course secrets. The examples come in the
+    rubric's order, as in grading.
     """
     out = {}
     for seed in seeds:
         data = GradingData(grader.root / f'calibration-{seed}',
                            grader.secret + f'/calibration/{seed}'.encode(),
                            selections(grader.catalogue))
-        split = data.train()
-        images, labels = (np.load(split / f'{n}.npy', mmap_mode='r') for n in ('images', 'labels'))
         for test in grader.tests:
             if not isinstance(test, Accuracy):
                 continue
-            ctx = Context(grader.secret, 'calibration')
-            params = dict(test.train_params(ctx, seed=seed), optimizer='trusted')
-            run = reference_trajectory(test.p['model'], params, images, labels, data.transform)
+            # The order of the examples is the rubric's, as in grading: the
+            # split (drawn from the seed's secret) is what varies.
+            run = data.reference_run(test.p['model'], dict(test.selection_params()))
             accuracies = [round(a, 4) for a in run.accuracies]
             out.setdefault(test.id, []).append(accuracies)
             if progress:
@@ -258,19 +257,32 @@ def write_rubric(path, bands=None, budgets=None):
     load_catalogue(path)  # and it still loads as a catalogue
 
 
-def run(args):
-    """`autograder calibrate`: measure, print, and with --write update the rubric."""
+@dataclass
+class Calibration:
+    """What `calibrate` measured and derived (see the module's docstring)."""
+    path: object          # the rubric file
+    bands: dict           # {test id: (bands, calibration block)}
+    budgets: dict         # {test id: cpu seconds}
+    cpu: dict             # {test id: the references' largest CPU seconds}
+    slow_cpu: dict        # {accuracy test id: the slowest right style's training CPU}
+
+
+def calibrate(rubric=None, seeds=5, progress=None):
+    """Measure the reference over `seeds` course secrets and the packages' CPU times.
+
+    Returns:
+        Calibration (nothing written: write_rubric(c.path, c.bands, c.budgets)).
+    """
+    import tempfile
     from ..grading.grader import Grader
-    progress = None if args.quiet else (lambda line: print(line, file=sys.stderr))
-    seeds = list(range(args.seeds))
-    with Grader(rubric_path=args.rubric) as grader:
+    seeds = list(range(seeds))
+    with Grader(rubric_path=rubric) as grader:
         accuracies = measure_accuracy(grader, seeds, progress)
         packages = [paths.solutions_dir()]
         course = paths.kit_root() / COURSE_REFERENCE
         if course.is_dir():
             packages.append(course)
         cpu = measure_cpu(grader, packages, progress)
-        import tempfile
         with tempfile.TemporaryDirectory() as folder:
             slow_cpu = measure_training_cpu(grader, slow_style_packages(folder), progress)
         path = grader.catalogue.path
@@ -285,14 +297,4 @@ def run(args):
             next((e + 1 for e, a in enumerate(t) if a >= new_bands[0]['min_accuracy']), None)
             for t in trajectories]
         bands[test] = (new_bands, block)
-    budgets = budgets_for(cpu, slow_cpu)
-    for test, (b, calibration) in bands.items():
-        print(f"{test}: accuracies {calibration['accuracies']} -> full credit from "
-              f"{b[0]['min_accuracy']}, half from {b[1]['min_accuracy']}")
-    for test, seconds in budgets.items():
-        slow = f", {slow_cpu[test]:.2f} s in the slowest correct style" if test in slow_cpu else ""
-        print(f"{test}: {cpu[test]:.2f} s of CPU at most{slow} -> budget {seconds:g} s")
-    if args.write:
-        write_rubric(path, bands, budgets)
-        print(f"updated {path}")
-    return 0
+    return Calibration(path, bands, budgets_for(cpu, slow_cpu), cpu, slow_cpu)

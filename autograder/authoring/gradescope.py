@@ -136,7 +136,7 @@ export AUTOGRADER_KIT=$ROOT/source
 mkdir -p "$ROOT/results"
 # The table goes to stdout: Gradescope shows it to instructors, never to students.
 "$ROOT/venv/bin/python" -m autograder grade "$ROOT/submission" \
-  --out "$ROOT/results" --memory __MEMORY__ --time-limit __TIME_LIMIT__
+  --out "$ROOT/results" --memory __MEMORY__ --time-limit __TIME_LIMIT____SCAFFOLD__
 status=$?
 if [ ! -s "$ROOT/results/results.json" ]; then
   # The grader could not even start: still leave valid JSON for Gradescope.
@@ -174,8 +174,12 @@ def _members(with_data):
                 yield f'mnist/{name}', source.read_bytes(), False
 
 
-def build_bundle(out_zip, with_data=False, memory=DEFAULT_MEMORY, time_limit=DEFAULT_TIME_LIMIT):
+def build_bundle(out_zip, with_data=False, memory=DEFAULT_MEMORY, time_limit=DEFAULT_TIME_LIMIT,
+                 scaffold=None):
     """Write the Gradescope autograder zip; return (path, number of files).
+
+    time_limit: seconds, or None for no limit; scaffold: a name every
+    submission is graded by (None: detected per submission).
 
     memory is the per-run limit (e.g. '512M'); setup.sh checks at build time
     that the container has that much and RESERVE_MIB more. time_limit is the
@@ -185,6 +189,8 @@ def build_bundle(out_zip, with_data=False, memory=DEFAULT_MEMORY, time_limit=DEF
         .replace('__MIN_MEMORY__', str(MIN_MEMORY_MIB))
     files = [('setup.sh', setup.encode(), True),
              ('run_autograder', RUN.replace('__MEMORY__', memory)
-              .replace('__TIME_LIMIT__', f'{time_limit:g}').encode(), True),
+              .replace('__TIME_LIMIT__', 'none' if time_limit is None else f'{time_limit:g}')
+              .replace('__SCAFFOLD__', f' --scaffold {scaffold}' if scaffold else '')
+              .encode(), True),
              *_members(with_data)]
     return write_zip(out_zip, files), len(files)

@@ -39,7 +39,6 @@ import yaml
 
 from .. import paths
 from ..untrusted import printable
-from . import mutate
 
 TARGET = 0.95
 EQUIVALENTS = Path(__file__).resolve().parent / 'mutants_equivalent.yaml'
@@ -70,19 +69,6 @@ QUICK = (
     'utils.py:generate_batched_data:off_by_one:e838b988',
     'utils.py:plot_curves:skip:b23080d7',
 )
-
-
-def add_arguments(parser):
-    parser.add_argument('--out', help="output folder (mutants.json, index.html); required "
-                                      "unless --list")
-    parser.add_argument('--quick', action='store_true',
-                        help=f"only the fixed sample of {len(QUICK)} mutants (QUICK in "
-                             f"autograder/authoring/mutants.py)")
-    parser.add_argument('--match', action='append', metavar='GLOB',
-                        help="only mutants whose id matches (repeatable), e.g. "
-                             "'optimizer/*' or '*:accumulate:*'")
-    parser.add_argument('--list', action='store_true', help="print the mutants and exit")
-    parser.add_argument('--rubric', help="rubric YAML (default: autograder/rubric.yaml)")
 
 
 # -- the reviewed list of equivalent mutants ---------------------------------------------
@@ -376,38 +362,28 @@ def write_report(document, out):
     return out / 'mutants.json', out / 'index.html'
 
 
-# -- the command --------------------------------------------------------------------------
-def run(args):
-    """`autograder mutants`: returns the exit status (see the module's docstring)."""
-    from ..cli import EXIT_CHECK, EXIT_STOPPED, UsageError
-    generated = mutate.generate(paths.solutions_dir())
-    chosen = select(generated, args.quick, args.match)
-    if args.list:
-        for m in chosen:
-            print(f"{m.id}\n    {m.summary()}")
-        print(f"{len(chosen)} mutant(s)")
-        return 0
-    if not args.out:
-        raise UsageError("mutants: give --out DIR (or --list)")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"mutants: --out {out} is a file; give a folder")
-    equivalents = load_equivalents()
+# -- running them ---------------------------------------------------------------------
+def run_mutants(chosen, generated, rubric=None, quick=False, progress=None):
+    """Grade every chosen mutant; return the summary document (interrupted if stopped).
+
+    Args:
+        chosen: the Mutants to run (select()); generated: every Mutant (for
+            stale entries of the reviewed list).
+        progress: called with (k, total, entry) after each mutant.
+    """
     from ..grading.grader import Grader
+    equivalents = load_equivalents()
     entries, interrupted = [], None
     start = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix='autograder-mutants-'))
     saved_secret = os.environ.get('AUTOGRADER_SECRET')
     os.environ['AUTOGRADER_SECRET'] = SECRET
     try:
-        with Grader(rubric_path=args.rubric) as grader:
+        with Grader(rubric_path=rubric) as grader:
             for k, mutant in enumerate(chosen, 1):
-                entry = run_one(grader, mutant, equivalents, work)
-                entries.append(entry)
-                if not args.quiet:
-                    killers = ', '.join(entry['hidden']['killed_by']) or '-'
-                    print(f"[{k}/{len(chosen)}] {entry['status']:<10} {mutant.id}  "
-                          f"({entry['seconds']:.1f} s; {killers})", file=sys.stderr, flush=True)
+                entries.append(run_one(grader, mutant, equivalents, work))
+                if progress:
+                    progress(k, len(chosen), entries[-1])
     except KeyboardInterrupt as stop:
         interrupted = str(stop) or 'SIGINT'
     finally:
@@ -416,12 +392,5 @@ def run(args):
             os.environ.pop('AUTOGRADER_SECRET', None)
         else:
             os.environ['AUTOGRADER_SECRET'] = saved_secret
-    document = summarize(entries, equivalents, {m.id for m in generated},
-                         time.monotonic() - start, args.quick, interrupted)
-    json_path, page = write_report(document, out)
-    if not args.quiet:
-        print_report(document)
-        print(f"report: {json_path}, {page}")
-    if interrupted:
-        return EXIT_STOPPED
-    return 0 if document['totals']['target_met'] else EXIT_CHECK
+    return summarize(entries, equivalents, {m.id for m in generated},
+                     time.monotonic() - start, quick, interrupted)

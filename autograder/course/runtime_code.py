@@ -21,6 +21,7 @@ QUALIFIED = {('marshal', 'loads'), ('types', 'CodeType'), ('types', 'FunctionTyp
              ('importlib', 'import_module'), ('builtins', 'exec'), ('builtins', 'eval'),
              ('builtins', 'compile')}
 MAX_DECODED = 2**20
+MAX_REVEALED = 4 * 2**20  # decoded text kept per file, however many exec calls it holds
 
 
 @dataclass
@@ -95,14 +96,20 @@ def _decode(node, depth=0):
     return None
 
 
-def scan(text):
-    """Finding of one .py file's source; never raises."""
+def scan(text, tree_nodes=None):
+    """Finding of one .py file's source; never raises.
+
+    tree_nodes: every node of the file's syntax tree (similarity.syntax.nodes),
+    when the caller has them already.
+    """
     finding = Finding()
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return finding
-    for node in ast.walk(tree):
+    if tree_nodes is None:
+        try:
+            tree_nodes = list(ast.walk(ast.parse(text)))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return finding
+    total = 0
+    for node in tree_nodes:
         name = None
         if isinstance(node, ast.Name) and node.id in BUILDERS:
             name = node.id
@@ -117,11 +124,12 @@ def scan(text):
         if name:
             finding.uses.append(f"line {getattr(node, 'lineno', '?')}: {name}")
         if isinstance(node, ast.Call) and _name(node.func) in ('exec', 'eval', 'compile') \
-                and node.args:
+                and node.args and total < MAX_REVEALED:
             revealed = _decode(node.args[0])
             if isinstance(revealed, bytes):
                 revealed = revealed.decode('utf-8', 'replace')
             if isinstance(revealed, str) and revealed.strip():
-                finding.revealed.append(revealed[:MAX_DECODED])
+                finding.revealed.append(revealed[:min(MAX_DECODED, MAX_REVEALED - total)])
+                total += len(finding.revealed[-1])
     finding.uses = sorted(set(finding.uses), key=lambda u: (len(u), u))
     return finding

@@ -141,9 +141,12 @@ def load_manifest():
     return members
 
 
-def static_problems(member):
-    """What is wrong with a member's files (list of strings, empty when none)."""
-    folder, scaffold = HERE / member['id'], member['scaffold']
+def static_problems(member, folder=None):
+    """What is wrong with a member's files (list of strings, empty when none).
+
+    folder: where the member's package is (default: its folder beside this file).
+    """
+    folder, scaffold = Path(folder or HERE / member['id']), member['scaffold']
     problems = []
     if not folder.is_dir():
         return ['no folder %s' % folder.name]

@@ -98,12 +98,10 @@ class _baseNetwork:
         #    Compute the sigmoid                                                    #
         #############################################################################
         out = np.zeros_like(X, dtype=float)
-        for idx in np.ndindex(X.shape):
-            v = X[idx]
-            if v >= 0:
-                out[idx] = 1.0 / (1.0 + np.exp(-v))
-            else:
-                out[idx] = np.exp(v) / (1.0 + np.exp(v))
+        for i in range(X.shape[0]):
+            # one row at a time; exp of a non-positive number never overflows
+            e = np.exp(-np.abs(X[i]))
+            out[i] = np.where(X[i] >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
         #############################################################################
         #                              END OF YOUR CODE                             #
         #############################################################################

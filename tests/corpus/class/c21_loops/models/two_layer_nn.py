@@ -74,12 +74,13 @@ class TwoLayerNet(_baseNetwork):
         gb1 = np.zeros_like(self.weights['b1'])
         gW2 = np.zeros_like(self.weights['W2'])
         gb2 = np.zeros_like(self.weights['b2'])
+        slopes = self.sigmoid_dev(hidden_in)   # sigmoid'(hidden_in) of every image at once
         for i in range(n):
             d_scores = probs[i].copy()
             d_scores[y[i]] -= 1
             gW2 += np.outer(hidden[i], d_scores)
             gb2 += d_scores
-            d_hidden = np.dot(self.weights['W2'], d_scores) * self.sigmoid_dev(hidden_in[i])
+            d_hidden = np.dot(self.weights['W2'], d_scores) * slopes[i]
             gW1 += np.outer(X[i], d_hidden)
             gb1 += d_hidden
         self.gradients['W1'] = gW1 / n

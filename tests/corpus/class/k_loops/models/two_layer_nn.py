@@ -66,12 +66,13 @@ class TwoLayerNet(_baseNetwork):
         accuracy = self.compute_accuracy(prob, y)
         if mode == 'train':
             grads = {name: np.zeros_like(w) for name, w in self.weights.items()}
+            slope = self.sigmoid_dev(a)
             for i in range(X.shape[0]):          # one example at a time
                 d2 = prob[i].copy()
                 d2[y[i]] -= 1
                 grads['W2'] += np.outer(h[i], d2)
                 grads['b2'] += d2
-                d1 = (self.weights['W2'] @ d2) * self.sigmoid_dev(a[i])
+                d1 = (self.weights['W2'] @ d2) * slope[i]
                 grads['W1'] += np.outer(X[i], d1)
                 grads['b1'] += d1
             for name in grads:
