@@ -8,9 +8,14 @@ file once; everything else (totals, counts, stage names, the order of the
 tests) is derived from what it returns. Whether a test needs the
 reference solution, and which files it exercises, follow from its kind.
 
-Kinds (one module each): function, loss_at_zero (functions.py), optimizer,
-split, batching (data.py), plot, model (models.py), accuracy. Never shipped
-to students.
+Modules: schema (reading and checking parameters), types (what a test and
+the judge share: Request, Answer, Verdict, Context), kind (the base Kind and
+its comparisons), the kinds (one module each: function and loss_at_zero in
+functions.py, optimizer, split and batching in data.py, plot, model in
+models.py, accuracy), scaffolds (what each scaffold states), reference (the
+reference's own models, run by the judge for the accuracy tests). Never
+shipped to students. The catalogue imports nothing of the kit but paths and
+untrusted: the grading, course and authoring packages import it.
 
 Scaffolds (autograder/scaffolds.yaml, scaffolds.py): each test lists the
 requirements it enforces (`requires:`), and each scaffold students write
