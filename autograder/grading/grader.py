@@ -82,6 +82,7 @@ class Grader:
         self.tests = select(self.catalogue, only)
         self.scaffold = scaffold
         self.catalogue.scaffold(scaffold)  # an unknown name fails here, not per submission
+        self.given_loader = True  # calibrate turns the stand-in off to time the given loader
         self._own_root = workroot is None
         if self._own_root:
             remove_stale_roots()
@@ -180,7 +181,8 @@ class Grader:
             deadline = start + self.time_limit if self.time_limit else None
             judge = Judge(self.sandbox, self.reference, inputs, self.data, ctx,
                           paths.solutions_dir(), {'MNIST_DIR': str(paths.data_dir())},
-                          deadline=deadline, files=submission.files)
+                          deadline=deadline, files=submission.files,
+                          given_loader=self.given_loader)
             stages['workspace'] = time.monotonic() - mark - (self.data.seconds - prepared)
             outcome = judge.run(tests, package, submission.missing, on_test=on_test)
             if self.data.seconds != prepared:  # this submission paid for the data folders

@@ -88,13 +88,17 @@ class Judge:
             with that reason. None: no limit. The reference is never cut short.
         files: the package's submitted files (relative paths): the only ones
             feedback may name for a run that saw secret data.
+        given_loader: let the course's given CSV loader be replaced by its fast
+            stand-in (probes.given_csv_loader); calibrate turns it off to
+            measure what the given loader itself costs.
     """
 
     def __init__(self, sandbox, reference, inputs, data, ctx, reference_package,
-                 reference_env=None, deadline=None, files=()):
+                 reference_env=None, deadline=None, files=(), given_loader=True):
         self.sandbox, self.reference, self.inputs, self.data = sandbox, reference, inputs, data
         self.deadline = deadline
         self.files = frozenset(files)
+        self.given_loader = given_loader
         self.ctx = ctx
         self.reference_package = reference_package
         self.reference_env = dict(reference_env or {})
@@ -115,11 +119,12 @@ class Judge:
                 # finds it from its own file (os.path.dirname(__file__)) sees it too.
                 mounts.append(Mount(str(public / 'csv'),
                                     f"{Mount(str(package)).path_inside()}/data"))
-            env.update(MNIST_DIR=str(public / 'mnist'), PROBE_MPL_CACHE=str(public / 'matplotlib'),
-                       PROBE_CSV_SAMPLE=str(public / 'given' / 'sample.csv'),
-                       PROBE_CSV_TRAIN=str(public / 'csv' / 'mnist_train.csv'),
-                       PROBE_CSV_IMAGES=str(public / 'given' / 'train-images.npy'),
-                       PROBE_CSV_LABELS=str(public / 'given' / 'train-labels.npy'))
+            env.update(MNIST_DIR=str(public / 'mnist'), PROBE_MPL_CACHE=str(public / 'matplotlib'))
+            if self.given_loader:
+                env.update(PROBE_CSV_SAMPLE=str(public / 'given' / 'sample.csv'),
+                           PROBE_CSV_TRAIN=str(public / 'csv' / 'mnist_train.csv'),
+                           PROBE_CSV_IMAGES=str(public / 'given' / 'train-images.npy'),
+                           PROBE_CSV_LABELS=str(public / 'given' / 'train-labels.npy'))
         if 'train' in needed:
             train = self.data.train()
             mounts.append(Mount(str(train)))
