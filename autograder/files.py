@@ -10,6 +10,7 @@ nobody else, and never by the sandbox's users.
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -25,39 +26,16 @@ def make_dir(path):
     return path
 
 
-def write_text(path, text):
-    """Write a text file atomically: a temporary file in the same folder, then rename.
-
-    Readers (and a run killed halfway) see the old file or the new one, never
-    a part. The file gets FILE_MODE.
-    """
+@contextmanager
+def _atomically(path, mode, binary=False):
+    """A file object writing a temporary file beside `path`, renamed onto it when the
+    block ends without an exception (and removed when it raises)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.')
     try:
-        with os.fdopen(fd, 'w', encoding='utf-8', errors='backslashreplace') as f:
-            f.write(text)
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def write_json(path, data):
-    """Write JSON atomically (see write_text); NaN and infinity are refused."""
-    write_text(path, json.dumps(data, indent=2, allow_nan=False) + '\n')
-
-
-def write_array(path, array, mode=FILE_MODE):
-    """np.save to path atomically (see write_text), with the given mode."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            np.save(f, np.asarray(array), allow_pickle=False)
+        with (os.fdopen(fd, 'wb') if binary else
+              os.fdopen(fd, 'w', encoding='utf-8', errors='backslashreplace')) as f:
+            yield f
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
@@ -66,3 +44,30 @@ def write_array(path, array, mode=FILE_MODE):
         except OSError:
             pass
         raise
+
+
+def write_text(path, text, mode=FILE_MODE):
+    """Write a text file atomically: a temporary file in the same folder, then rename.
+
+    Readers (and a run killed halfway) see the old file or the new one, never
+    a part.
+    """
+    with _atomically(path, mode) as f:
+        f.write(text)
+
+
+def write_json(path, data):
+    """Write JSON atomically (see write_text); NaN and infinity are refused."""
+    write_text(path, json.dumps(data, indent=2, allow_nan=False) + '\n')
+
+
+def write_array(path, array, mode=FILE_MODE):
+    """np.save to path atomically (see write_text)."""
+    with _atomically(path, mode, binary=True) as f:
+        np.save(f, np.asarray(array), allow_pickle=False)
+
+
+def write_arrays(path, mode=FILE_MODE, **arrays):
+    """np.savez of named arrays to path atomically (see write_text)."""
+    with _atomically(path, mode, binary=True) as f:
+        np.savez(f, **arrays)

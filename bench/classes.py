@@ -109,6 +109,10 @@ def run(settings):
             course_values = stages.get('course', {}).get(stage)
             reference_values = stages.get('reference', {}).get(stage)
             if not course_values or not reference_values:
+                rows.append(core.row(SECTION, f'stage {stage}, seconds per submission (-j 2)',
+                                     's', None, status='skipped',
+                                     note="no submission of one class spent time in this "
+                                          "stage (--quick grades a few tests)"))
                 continue
             rows.append(core.row(
                 SECTION, f'stage {stage}, seconds per submission (-j 2)', 's',

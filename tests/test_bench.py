@@ -48,6 +48,12 @@ EXPECTED = [
     ('grading', 'batch -j 1, submissions per minute'),
     ('grading', 'batch -j 2, submissions per minute'),
     ('grading', 'batch -j 1, 2 BLAS threads vs 1, submissions per minute'),
+    ('class', 'course-style class, seconds per submission at -j 2'),
+    ('class', 'course-style class vs reference class, per submission at -j 2'),
+    ('class', 'course class, -j 2 vs -j 1 (submissions per minute)'),
+    ('class', 'reference class, -j 2 vs -j 1 (submissions per minute)'),
+    *[('class', f'stage {stage}, seconds per submission (-j 2)')
+      for stage in ('total', *STAGES)],
     *[('gradescope', name) for name in GRADESCOPE],
     ('memory', 'training run peak RSS (train.py config_twolayer, 1 epoch)'),
     ('memory', 'grading worker peak RSS (batch -j 2)'),
@@ -66,6 +72,9 @@ MAY_SKIP = {
     # The Gradescope simulation needs root and writable cgroups; its first-grading row
     # is measured by a full run only.
     **{name: 'no Gradescope simulation here' for name in GRADESCOPE},
+    # --quick grades a few tests: no training, and data folders built once per worker.
+    **{f'stage {stage}, seconds per submission (-j 2)': 'spent time in this stage'
+       for stage in ('data preparation', 'accuracy training')},
 }
 MAY_SKIP['peak memory in the Gradescope simulation, first grading in an empty cache'] = (
     'full run only' if os.geteuid() == 0 else 'no Gradescope simulation here')
@@ -85,6 +94,7 @@ def quick_run(tmp_path_factory):
     return result, out, before == after
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures('mnist')
 def test_quick_run_succeeds_and_leaves_the_committed_table_alone(quick_run):
     result, out, committed_unchanged = quick_run
@@ -94,6 +104,7 @@ def test_quick_run_succeeds_and_leaves_the_committed_table_alone(quick_run):
     assert 'ratio' in result.stdout.splitlines()[0]
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures('mnist')
 def test_results_json_has_every_row_with_positive_numbers(quick_run):
     _, out, _ = quick_run
@@ -101,7 +112,7 @@ def test_results_json_has_every_row_with_positive_numbers(quick_run):
     assert document['quick'] is True
     assert {'cpu', 'cores', 'numpy', 'blas', 'python', 'date'} <= set(document['machine'])
     others = document['machine']['other_work_by_section']
-    assert set(others) == {'data', 'training', 'contention', 'grading', 'gradescope',
+    assert set(others) == {'data', 'training', 'contention', 'grading', 'class', 'gradescope',
                            'memory', 'similarity'}
     assert all(seconds >= 0 and 0 <= share for seconds, share in others.values()), others
     rows = {(r['section'], r['name']): r for r in document['rows']}
@@ -124,6 +135,7 @@ def test_results_json_has_every_row_with_positive_numbers(quick_run):
             assert isinstance(entry['met'], bool), where
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures('mnist')
 def test_results_markdown_is_one_table_row_per_result(quick_run):
     _, out, _ = quick_run

@@ -93,6 +93,7 @@ def test_each_member_keeps_its_handout_and_the_size_limits(member):
     assert CHECK.static_problems(MEMBERS[member]) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('member', sorted(MEMBERS))
 def test_each_member_is_right_by_the_self_check(member, tmp_path):
     CORPUS.build(tmp_path / member, CLASS / member)

@@ -162,6 +162,7 @@ def batch(tmp_path_factory):
     return out, page
 
 
+@pytest.mark.browser
 def test_every_figure_loads_in_a_browser(batch, tmp_path):
     out, page = batch
     assert page == out / 'report' / 'index.html'
@@ -175,6 +176,7 @@ def test_every_figure_loads_in_a_browser(batch, tmp_path):
     assert images == 4 and total == 4 and loaded == 4, (loaded, total, images)
 
 
+@pytest.mark.browser
 def test_student_strings_are_escaped(batch, tmp_path):
     _, page = batch
     text = page.read_text()
@@ -215,6 +217,7 @@ def test_the_report_is_deterministic(batch):
     assert {p.name: p.read_bytes() for p in page.parent.iterdir()} == before
 
 
+@pytest.mark.browser
 def test_an_empty_batch_and_a_batch_with_nothing_graded(tmp_path):
     empty = make_batch(tmp_path / 'empty', graded=0, extras=False)
     page = write_class_report(empty)

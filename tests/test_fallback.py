@@ -134,9 +134,10 @@ def test_without_namespaces_student_code_cannot_read_the_kit_or_the_network(open
 
 def test_without_a_private_root_the_accuracy_run_cannot_reach_the_public_images(open_python,
                                                                                tmp_path):
-    # With the public training images at hand, the accuracy run could undo the
-    # secret rotation of its training split (rows matched to images by their
-    # lengths) and put pretrained weights in place of training.
+    # With the public training images at hand, the accuracy run could attack the
+    # secret transform of its training split and put pretrained weights in place of
+    # training. Its feedback shows no words of the code (it saw the secret split),
+    # but Python's own exception types: the probe answers through them.
     from grading import make_submission
     probe = ("import glob, os\n"
              "train = os.environ.get('PROBE_TRAIN_DIR')\n"
@@ -151,7 +152,9 @@ def test_without_a_private_root_the_accuracy_run_cannot_reach_the_public_images(
              "        try: os.listdir(path) if path.endswith('mnist') else open(path).read(1)\n"
              "        except OSError: continue\n"
              "        found.append('REACHED')\n"
-             "    raise RuntimeError(' '.join(found))")
+             "    if 'REACHED' in found: raise ValueError()\n"
+             "    if 'LISTED' in found: raise KeyError()\n"
+             "    raise FileNotFoundError()")
     folder = make_submission(tmp_path / 'pkg', attacks={'optimizer/sgd.py': [('update', probe)]})
     out = tmp_path / 'out'
     result, _ = grade_like_docker(open_python, folder, out, '--only', 'data.split',
@@ -161,4 +164,5 @@ def test_without_a_private_root_the_accuracy_run_cannot_reach_the_public_images(
     split, accuracy = (next(t for n, t in tests.items() if n.startswith(part))
                        for part in ('data.split', 'accuracy.softmax_regression'))
     assert split['status'] == 'passed', split  # the public folder was built and used
-    assert 'UNLISTABLE' in accuracy['output'] and 'REACHED' not in accuracy['output'], accuracy
+    # FileNotFoundError: the folder was unlistable and no public image was reached.
+    assert 'FileNotFoundError raised' in accuracy['output'], accuracy

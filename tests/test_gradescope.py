@@ -65,6 +65,7 @@ def submit(root, zip_path):
     return json.loads((results / 'results.json').read_text())
 
 
+@pytest.mark.slow
 def test_correct_broken_and_malicious_submissions(autograder_root, tmp_path):
     correct = make_submission(tmp_path / 'correct')
     assert collect(correct, tmp_path / 'correct.zip').returncode == 0

@@ -45,6 +45,7 @@ def grade_cli(submission, out, *args, env=None):
                 *args], env=env, timeout=900)
 
 
+@pytest.mark.slow
 def test_reference_solution_scores_full_marks(tmp_path):
     folder = make_submission(tmp_path / 'pkg')
     assert collect(folder, tmp_path / 'sub.zip').returncode == 0
@@ -73,7 +74,10 @@ def test_untouched_stubs_score_zero_without_crashing(tmp_path):
     check_gradescope_schema(document)
     assert document['score'] == 0 and len(document['tests']) == len(CATALOGUE.tests)
     for test in document['tests']:
-        assert 'is not implemented yet' in test['output'], test
+        # A run that trained on the secret split shows the exception's type, not its words.
+        words = 'NotImplementedError raised' if test['name'].startswith('accuracy.') else \
+            'is not implemented yet'
+        assert words in test['output'], test
 
 
 @pytest.fixture(scope='module')
@@ -117,6 +121,7 @@ BUGS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('bug', list(BUGS))
 def test_a_bug_loses_exactly_the_tests_that_name_it(grader, tmp_path, bug):
     changes, broken = BUGS[bug]
@@ -248,6 +253,7 @@ def attack_grader(tmp_path_factory):
         yield g
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('attack', ATTACKS)
 def test_an_attack_scores_zero_on_what_it_attacks_and_nothing_else_moves(
         attack_grader, listener, tmp_path, attack):
@@ -335,7 +341,8 @@ def test_calibration_rewrites_only_bands_and_budgets_and_reads_back(tmp_path):
     rubric.write_text(original)
     bands = [{'min_accuracy': 0.5, 'credit': 1.0}, {'min_accuracy': 0.45, 'credit': 0.5}]
     calibration = {'seeds': [0, 1], 'accuracies': [0.6, 0.7], 'mean': 0.65,
-                   'min': 0.6, 'max': 0.7, 'measured': 'in a test'}
+                   'min': 0.6, 'max': 0.7, 'measured': 'in a test',
+                   'epochs_to_full_credit': [1, 2]}
     for _ in range(2):  # a second run replaces the first, it does not stack
         write_rubric(rubric, {'accuracy.softmax_regression': (bands, calibration)},
                      {'activations.sigmoid': 15.0})
@@ -384,6 +391,7 @@ def test_missing_protections_fall_back_and_are_reported(tmp_path):
     assert 'in force: seccomp filter' in protections
 
 
+@pytest.mark.slow
 def test_the_time_limit_stops_student_code_and_still_writes_results(tmp_path):
     # Training that never ends at the batch size of the accuracy tests (the unit
     # tests use other sizes): its CPU budget is minutes, more than Gradescope's

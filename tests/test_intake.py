@@ -203,6 +203,7 @@ def test_folder_submission_with_symlink_fifo_and_junk(tmp_path):
         read_submission(tmp_path / 'link-to-pkg', ALLOW)
 
 
+@pytest.mark.slow
 def test_a_folder_whose_files_are_swapped_for_symlinks_while_read_never_leaks(tmp_path):
     """Files replaced by symlinks to a secret mid-read: never the secret's content.
 

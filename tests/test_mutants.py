@@ -143,6 +143,7 @@ def quick(tmp_path_factory):
     return result, out
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures('mnist')
 def test_the_quick_sample_verdicts(quick):
     result, out = quick
@@ -177,6 +178,7 @@ def test_the_quick_sample_verdicts(quick):
     print(f"\nquick mutants run: {document['seconds']} s")
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures('mnist')
 def test_the_quick_report_page(quick):
     _, out = quick

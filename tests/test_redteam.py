@@ -112,6 +112,7 @@ def grader(tmp_path_factory):
         yield g
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('case', list(CASES))
 def test_an_attack_on_the_judge_is_a_failed_test_and_nothing_else(grader, tmp_path, case,
                                                                   capsys):
@@ -187,6 +188,7 @@ def test_looking_for_the_test_images_finds_none(grader, tmp_path):
     assert 't10k' not in text and 'test_images' not in text and 'test_label' not in text
 
 
+@pytest.mark.slow
 def test_pretrained_weights_cannot_find_their_pixels_from_column_statistics(grader, tmp_path):
     """MNIST is public: code that ships each pixel's sum over the training split (3 KB)
     recovered a secret pixel permutation exactly (713 of the 716 non-blank pixels have a

@@ -63,7 +63,8 @@ def _haar(seed):
 
 @pytest.mark.slow
 def test_principal_components_would_undo_a_rotation(public, shipped):
-    """The attack has teeth: on a rotated split it earns full credit for both models."""
+    """The attack has teeth: on a rotated split it earns points for both models (full
+    credit for the two-layer net)."""
     images, labels = public
     rotation = _haar(7)
     rotated = (images @ rotation.astype(np.float32))[np.random.default_rng(3).permutation(
@@ -72,7 +73,9 @@ def test_principal_components_would_undo_a_rotation(public, shipped):
         weights = hijack(rotated, shipped.signs, shipped.weights[model])
         weights['W1'] = rotation @ weights['W1']
         accuracy, _ = reference.score(model, 128, weights)
-        assert accuracy >= FULL[test], (model, accuracy)
+        assert CATALOGUE.by_id[test].credit_for(accuracy) > 0, (model, accuracy)
+        if model == 'TwoLayerNet':
+            assert accuracy >= FULL[test], (model, accuracy)
 
 
 @pytest.mark.slow
@@ -112,14 +115,13 @@ def test_the_split_is_noisy_and_keeps_every_class_of_the_reference(tmp_path):
     # Undoing A leaves pixels plus noise: nothing sits exactly on the 256 pixel levels.
     levels = np.abs(back * 255 - np.rint(back * 255))
     assert np.mean(levels > 0.05) > 0.5
-    # The reference, trained on it from the given weights, keeps every class.
-    from autograder.grading.data import reference_trajectory
-    test = next(t for t in CATALOGUE.tests if t.id == MODELS['SoftmaxRegression'])
-    labels = np.load(folder / 'labels.npy')
-    run = reference_trajectory('SoftmaxRegression', dict(test.selection_params(), epochs=1),
-                               images, labels, data.transform)
-    (accuracy,), (recall,) = run.accuracies, run.recalls
-    assert recall.min() > 0.3 and accuracy > 0.8, (accuracy, recall)
+    # The reference, trained on it from the given weights, reaches the selection's
+    # accuracy, every class predicted.
+    test = CATALOGUE.by_id[MODELS['SoftmaxRegression']]
+    run = data.reference_run('SoftmaxRegression', dict(test.selection_params()))
+    best = int(np.argmax(run.accuracies))
+    assert run.accuracies[best] >= test.p['select_accuracy'], run.accuracies
+    assert run.recalls[best].min() > 0.3, run.recalls[best]
 
 
 @pytest.mark.slow

@@ -217,6 +217,7 @@ def test_cgroup_v1_in_a_container_that_bind_mounts_its_own_subtree(tmp_path):
     assert cgroups.Cgroups(mountinfo=mountinfo, cgroup_file=cgroup_file).version is None
 
 
+@pytest.mark.slow
 @root_only
 def test_a_run_is_confined_to_its_cpu_quota(tmp_path):
     """Many spinning threads take only the run's share of the machine (cpu.max)."""

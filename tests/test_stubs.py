@@ -48,6 +48,7 @@ def test_check_fails_on_missing_and_extra_files(kit_copy):
     assert 'student_version/models/extra.py: not generated' in result.stderr
 
 
+@pytest.mark.slow
 def test_check_fails_when_solutions_change(kit_copy):
     target = kit_copy / 'solutions' / 'config.py'
     target.write_text(target.read_text() + '\n# a new line\n')

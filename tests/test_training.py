@@ -30,6 +30,7 @@ def test_driver_rejects_a_bad_config(tmp_path):
     assert result.stderr.startswith('train.py: error:') and 'learning_rate' in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures('mnist')
 def test_reference_models_reach_their_accuracy():
     """The issue's bar: the two-layer net's 10 default epochs give >= 0.90 test accuracy."""
@@ -388,18 +389,3 @@ def test_an_invalid_blas_variable_is_an_error(monkeypatch, value):
     assert blas_threads() == 1 and blas_threads(3) == 3
 
 
-def test_the_student_readme_installs_every_dependency():
-    import re
-
-    from helpers import KIT
-
-    block = re.search(r'^dependencies = \[(.*?)^\]', (KIT / 'pyproject.toml').read_text(),
-                      re.M | re.S)[1]
-    names = {name.lower() for name in re.findall(r'^\s*"([A-Za-z0-9_.-]+)', block, re.M)}
-    assert {'numpy', 'pyyaml'} <= names, names
-    assert 'threadpoolctl' in names
-    readme = next(KIT.glob('autograder/**/student_README.md')).read_text()
-    pip_line = next(line for line in readme.splitlines() if line.strip().startswith('pip install'))
-    missing = names - {word.lower() for word in pip_line.split()}
-    assert not missing, f"the student README's pip line lacks {sorted(missing)}"
-    assert 'HW1_BLAS_THREADS' in readme and '--blas-threads' in readme

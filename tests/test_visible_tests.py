@@ -85,6 +85,7 @@ def runs(mnist, tmp_path_factory):
     return done
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('runner', ['pytest', 'unittest'])
 def test_every_visible_test_passes_on_the_solutions(runs, runner):
     result, outcomes = runs['solutions', runner]

@@ -389,6 +389,7 @@ def test_lint_fails_on_a_warning(tmp_path):
     assert proc.returncode != 0, "lint passed although chktex must warn about '...'"
 
 
+@pytest.mark.slow
 @pytest.mark.tex
 @pytest.mark.parametrize("doc", DOCS)
 def test_student_pdf_built(student_build, doc):
@@ -396,6 +397,7 @@ def test_student_pdf_built(student_build, doc):
     assert pdf.is_file() and pdf.stat().st_size > 1000
 
 
+@pytest.mark.slow
 @pytest.mark.tex
 @pytest.mark.parametrize("doc", DOCS)
 def test_solutions_pdf_built(solutions_dirs, doc):

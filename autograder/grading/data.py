@@ -71,7 +71,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import paths
-from ..files import write_array
+from ..files import write_array, write_arrays
 from .secret import derived_seed
 
 CSV_NAMES = {'train': 'mnist_train.csv', 'test': 'mnist_test.csv'}
@@ -306,12 +306,8 @@ class GradingData:
             with self._utils().limit_blas_threads(1):
                 run = reference_trajectory(model, dict(params), images, labels, self.transform)
             arrays = {'w:' + k: v for k, v in run.first_epoch.items()}
-            fd, tmp = tempfile.mkstemp(dir=folder, suffix='.part')
-            with os.fdopen(fd, 'wb') as f:
-                np.savez(f, accuracies=np.array(run.accuracies),
+            write_arrays(path, 0o600, accuracies=np.array(run.accuracies),
                          recalls=np.array(run.recalls), **arrays)
-            os.replace(tmp, path)
-            _publish(path)
             self.seconds += time.monotonic() - start
         with np.load(path) as saved:
             return ReferenceRun({k[2:]: saved[k] for k in saved.files if k.startswith('w:')},
