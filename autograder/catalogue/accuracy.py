@@ -34,7 +34,7 @@ import numpy as np
 from .. import paths
 from . import reference
 from . import schema as s
-from .kind import BASE, MODEL_FILES, Kind, squeezed
+from .kind import BASE, MODEL_FILES, Kind, relative_error, squeezed
 from .models import WEIGHTS
 from .types import Request, Verdict
 
@@ -108,17 +108,19 @@ class Accuracy(Kind):
                 return band['credit']
         return 0.0
 
-    def train_params(self, ctx, seed=None):
+    def train_params(self, ctx):
+        """The trusted loop's parameters for this submission: the config's settings, the
+        rubric's order of examples, the helpers and SGD its own tests call for."""
         model_verdict = ctx.verdicts.get(self.p['model_tests'][0])
         helpers = list(model_verdict.facts.get('helpers', ())) if model_verdict else []
         own_optimizer = not any(ctx.failed(t) for t in self.p['optimizer_tests'])
-        return dict(self.settings, seed=self.p['seed'] if seed is None else seed,
-                    helpers=helpers, optimizer='own' if own_optimizer else 'trusted')
+        return dict(self.settings, seed=self.p['seed'], helpers=helpers,
+                    optimizer='own' if own_optimizer else 'trusted')
 
     def selection_params(self):
-        """The reference's training params for the split's Selection (grading/data.py)."""
+        """The reference's own training parameters (sorted pairs: a cache key too)."""
         return tuple(sorted(dict(self.settings, seed=self.p['seed'], helpers=[],
-                                 optimizer='trusted').items(), key=lambda kv: kv[0]))
+                                 optimizer='trusted').items()))
 
     def requests(self, ctx):
         given = reference.given_weights(self.p['model'], self.settings['hidden_size'])
@@ -164,9 +166,7 @@ class Accuracy(Kind):
             got = squeezed(answer.arrays.get('w:' + name), want.shape)
             if got is None or not np.all(np.isfinite(got)):
                 return None
-            want = np.asarray(want, dtype=np.float64)
-            worst = max(worst, float(np.max(np.abs(got - want)) /
-                                     (np.max(np.abs(got)) + np.max(np.abs(want)) + 1e-300)))
+            worst = max(worst, relative_error(got, np.asarray(want, dtype=np.float64)))
         return (worst, run) if worst <= self.p['match_tolerance'] else None
 
     def _reference_verdict(self, run):

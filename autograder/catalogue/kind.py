@@ -116,6 +116,11 @@ def mismatch(name, got, want, tolerance):
     return None
 
 
+def relative_error(got, want):
+    """gradcheck's relative error of got against want (arrays of one shape): a number."""
+    return float(_metric().compare('', got, want).rel_error)
+
+
 def close(got, want, tolerance):
     """True when got matches want in shape and within the relative tolerance."""
     return got is not None and mismatch('', got, want, tolerance) is None

@@ -2,9 +2,10 @@
 
 One process answers the requests in order, each within its own budget. If it
 dies, exits or runs over a budget, that request gets the reason and the rest
-start over in a fresh process, so no request pays for another. Faults of the
-machine, not of the code, are retried (bounded) and, if they persist,
-reported with cause 'infrastructure': never a score for the student.
+start over in a fresh process, so no request pays for another. A sandbox
+that cannot start a run is retried (bounded) and, if it persists, reported
+with cause 'infrastructure': never a score. A machine kept busy by other
+work is retried too, but never leaves a test unscored:
 
 - Wall-clock backstop reached: only evidence from outside the run calls the
   machine busy: the CPU time every other process used meanwhile
