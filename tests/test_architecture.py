@@ -7,7 +7,6 @@ listed for it. probes.py and the launcher run inside the sandbox with no kit
 on the path, so they import nothing of the kit at all.
 """
 import ast
-from pathlib import Path
 
 import pytest
 

@@ -6,7 +6,6 @@ verbatim (read by release.student_setup, as .ci/fresh --student reads them for
 a debootstrapped Debian or Ubuntu).
 """
 import os
-import re
 import shutil
 import subprocess
 import sys
