@@ -82,7 +82,7 @@ def run(args):
         print(f"gradebook: {shown(out / 'gradebook.csv')}")
         if page:
             print(f"class report: {shown(page)}")
-        _print_health(out, flagged_tests, ClassReportError)
+        print_health(out, flagged_tests, ClassReportError)
     if interrupted:
         print(f"autograder batch: stopped by {interrupted}; what finished is saved. Resume "
               f"with the same command: finished submissions are not graded again.",
@@ -91,7 +91,7 @@ def run(args):
     return 0
 
 
-def _print_health(out, flagged_tests, error):
+def print_health(out, flagged_tests, error):
     """The last lines: every test most of the class failed (course/health.py)."""
     try:
         flagged = flagged_tests(out)
