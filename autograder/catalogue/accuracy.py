@@ -12,7 +12,8 @@
     - {min_accuracy: 0.86, credit: 0.5}
     select_accuracy: 0.85               # optional: the training split is drawn again until
                                         # the reference reaches this (grading/data.py)
-    stop_when_decided: true             # stop at the first epoch earning full credit
+    stop_when_decided: true             # stop once the verdict is decided (below)
+    match_after_batches: 75             # compare with the reference's weights this early
     calibration: {...}                  # the reference's measurements (autograder calibrate)
 
 The sandbox trains the student's model and optimizer with the kit's own
@@ -22,9 +23,13 @@ images times a secret matrix, rows in a secret order (grading/data.py). The
 test images and labels never enter the sandbox. After every epoch the loop
 sends the weights; the judge maps the first layer back to pixels (W1 <- A
 W1') and scores them with the reference's forward pass (catalogue/reference.py).
-Once an epoch reaches full credit the verdict is decided and training stops
-there (a correct two-layer net gets there in about 4 of its 10 epochs);
-otherwise it runs every epoch of the config and the last weights are scored.
+The verdict is decided, and training stops, as soon as the weights are the
+reference's at the same point (after `match_after_batches` updates of the
+first epoch, or after that epoch: the same given start and the same examples
+in the same order, so right code follows the reference to its accuracy, and
+a right but slow forward pass costs a tenth of an epoch, not ten epochs), or
+once an epoch reaches full credit; otherwise training runs every epoch of
+the config and the last weights are scored.
 A model that learns nothing scores nothing, whatever the submission carries.
 (`stop_when_decided: false` trains every epoch; a leaderboard column shows
 the accuracy of the weights that were scored.)
@@ -88,7 +93,11 @@ class Accuracy(Kind):
                                      "train every epoch of the config)"),
         'match_tolerance': s.Param(s.number(0, 0.1), 1.0e-4,
                                    "largest relative error of weights that count as the "
-                                   "reference's after the first epoch"),
+                                   "reference's (of their change from the given weights, "
+                                   "at the checkpoint)"),
+        'match_after_batches': s.Param(s.integer(0), 75,
+                                       "also compare with the reference's weights after this "
+                                       "many updates of the first epoch (0: only after it)"),
         'calibration': s.Param(lambda v: dict(v or {}), {}, "the reference's measurements"),
     }
 
@@ -115,7 +124,13 @@ class Accuracy(Kind):
         helpers = list(model_verdict.facts.get('helpers', ())) if model_verdict else []
         own_optimizer = not any(ctx.failed(t) for t in self.p['optimizer_tests'])
         return dict(self.settings, seed=self.p['seed'], helpers=helpers,
-                    optimizer='own' if own_optimizer else 'trusted')
+                    optimizer='own' if own_optimizer else 'trusted',
+                    checkpoint=self.checkpoint())
+
+    def checkpoint(self):
+        """Updates of the first epoch after which the weights are compared with the
+        reference's (0: none)."""
+        return self.p['match_after_batches'] if self.p['stop_when_decided'] else 0
 
     def selection_params(self):
         """The reference's own training parameters (sorted pairs: a cache key too)."""
@@ -156,17 +171,28 @@ class Accuracy(Kind):
         accuracy, recall = reference.score(self.p['model'], self.settings['hidden_size'], weights)
         return accuracy, recall, None
 
-    def _as_reference(self, answer, ctx):
-        """(relative error, ReferenceRun) when the first epoch's weights are the reference's."""
+    def _as_reference(self, answer, ctx, at_checkpoint):
+        """(relative error, ReferenceRun) when the weights are the reference's at the
+        same point: after the first epoch, or after the checkpoint's updates of it.
+
+        At the checkpoint the error is that of the weights' change from the given
+        weights (the change is still small beside them: weights that barely
+        moved must not pass for the reference's).
+        """
         run = ctx.reference_runs.get(self.id)
-        if run is None or not run.first_epoch or not self.p['stop_when_decided']:
+        wanted = (run.checkpoint if at_checkpoint else run.first_epoch) if run else None
+        if not wanted or not self.p['stop_when_decided']:
             return None
+        given = reference.given_weights(self.p['model'], self.settings['hidden_size']) \
+            if at_checkpoint else {}
         worst = 0.0
-        for name, want in run.first_epoch.items():
+        for name, want in wanted.items():
             got = squeezed(answer.arrays.get('w:' + name), want.shape)
             if got is None or not np.all(np.isfinite(got)):
                 return None
-            worst = max(worst, relative_error(got, np.asarray(want, dtype=np.float64)))
+            want = np.asarray(want, dtype=np.float64)
+            start = np.asarray(given.get(name, 0.0), dtype=np.float64)
+            worst = max(worst, relative_error(got - start, want - start))
         return (worst, run) if worst <= self.p['match_tolerance'] else None
 
     def _reference_verdict(self, run):
@@ -180,25 +206,41 @@ class Accuracy(Kind):
     def progress(self, answer, ctx):
         """The judge's reply to an epoch's weights: STOP once the verdict is decided.
 
-        Decided after the first epoch when the weights are the reference's
-        (the same given start, the same examples in the same order: right
-        code computes the same weights, to float rounding, about 1e-6, and
-        trained on it would follow the reference to its accuracy); else at
-        the first epoch that earns full credit, or at weights that are no
-        longer finite. Only the first `epochs` reports of a run are scored
-        (the loop sends one per epoch; more would make the judge an oracle).
+        Decided at the checkpoint (the loop's report after
+        `match_after_batches` updates of the first epoch) or after the first
+        epoch when the weights are the reference's there (the same given
+        start, the same examples in the same order: right code computes the
+        same weights, to float rounding, about 1e-6, and trained on it would
+        follow the reference to its accuracy); else at the first epoch that
+        earns full credit, or at weights that are no longer finite. The
+        checkpoint is only ever compared, never scored, and only the first
+        `epochs` reports of a run are scored (the loop sends one per epoch;
+        more would make the judge an oracle).
         """
-        state = ctx.trained.setdefault(self.id, {'epochs': 0, 'decided': None, 'stop': False})
+        state = ctx.trained.setdefault(self.id, {'epochs': 0, 'decided': None, 'stop': False,
+                                                 'checked': False})
         if state['stop'] or state['epochs'] >= self.settings['epochs']:
             return STOP if state['stop'] else GO_ON
-        state['epochs'] += 1
-        if answer.error is not None:
-            return GO_ON
-        matched = self._as_reference(answer, ctx) if state['epochs'] == 1 else None
+        at_checkpoint = 'batches' in answer.meta
+        if at_checkpoint:
+            # One checkpoint, before the first epoch's report: never scored.
+            if state['checked'] or state['epochs'] or answer.error is not None:
+                return GO_ON
+            state['checked'] = True
+        else:
+            state['epochs'] += 1
+            if answer.error is not None:
+                return GO_ON
+        matched = self._as_reference(answer, ctx, at_checkpoint) \
+            if at_checkpoint or state['epochs'] == 1 else None
         if matched is not None:
-            state['decided'] = (*self._reference_verdict(matched[1]), matched[0])
+            where = (f"after {self.checkpoint()} updates of the first epoch" if at_checkpoint
+                     else "after the first epoch")
+            state['decided'] = (*self._reference_verdict(matched[1]), (where, matched[0]))
             state['stop'] = True
             return STOP
+        if at_checkpoint:
+            return GO_ON
         accuracy, recall, problem = self._score(answer, ctx)
         if problem is None and self.p['stop_when_decided'] and \
                 self.credit_for(accuracy) >= self.p['bands'][0]['credit']:
@@ -215,8 +257,9 @@ class Accuracy(Kind):
             accuracy, recall, epoch, matched = state['decided']
             when = f" after epoch {epoch} of {epochs} (training stopped: the verdict was decided)"
             if matched is not None:
-                when = (f": after the first epoch the weights are the reference's (relative "
-                        f"error {matched:.1e}), so trained on they reach what the reference's "
+                where, error = matched
+                when = (f": {where} the weights are the reference's (relative error "
+                        f"{error:.1e}), so trained on they reach what the reference's "
                         f"reach, after epoch {epoch} of {epochs}")
         else:
             if got[0].error is not None:

@@ -175,9 +175,9 @@ class Grader:
             scaffold, why = self.catalogue.scaffold(self.scaffold, submission.files)
             ctx = Context(self.secret, submission.digest, train_transform=transform,
                           scaffold=scaffold,
-                          reference_runs={t.id: self.data.reference_run(t.p['model'],
-                                                                        dict(t.selection_params()))
-                                          for t in tests if t.data == 'train'})
+                          reference_runs={t.id: self.data.reference_run(
+                              t.p['model'], dict(t.selection_params()), t.checkpoint())
+                              for t in tests if t.data == 'train'})
             deadline = start + self.time_limit if self.time_limit else None
             judge = Judge(self.sandbox, self.reference, inputs, self.data, ctx,
                           paths.solutions_dir(), {'MNIST_DIR': str(paths.data_dir())},

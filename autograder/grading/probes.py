@@ -829,7 +829,7 @@ def _zero_gradients(model):
                 value[...] = 0
 
 
-def train(package, params, data, initial=None, after_epoch=None):
+def train(package, params, data, initial=None, after_epoch=None, checkpoint=None):
     """Train a fresh model with SGD; return its trained weights. Trusted loop.
 
     The judge grades a student's model (and optimizer) with this loop, not the
@@ -844,6 +844,8 @@ def train(package, params, data, initial=None, after_epoch=None):
         initial: {'w:NAME': array} weights to start from (the assignment's
             given initialisation, drawn by the judge), or None for the model's own.
         after_epoch: after_epoch(epoch, weights) -> True to stop training there.
+        checkpoint: (batches, callback): callback(weights) -> True to stop
+            training after that many updates of the first epoch.
 
     Returns:
         {name: ndarray}: the model's weights when training ended.
@@ -865,14 +867,17 @@ def train(package, params, data, initial=None, after_epoch=None):
             model.weights[name] = np.asarray(weight).astype(X.dtype, copy=False)
     rng = np.random.default_rng(params['seed'])
     batch = params['batch_size']
+    check_at, at_checkpoint = checkpoint or (0, None)
     with Patched(model, trusted_helpers(params.get('helpers', ()))):
         for epoch in range(params['epochs']):
             order = rng.permutation(len(X))
-            for start in range(0, len(X), batch):
+            for step, start in enumerate(range(0, len(X), batch), 1):
                 index = order[start:start + batch]
                 _zero_gradients(model)
                 model.forward(X[index], y[index])
                 optimizer.update(model)
+                if epoch == 0 and step == check_at and at_checkpoint(model.weights):
+                    return dict(model.weights)
             if after_epoch is not None and after_epoch(epoch + 1, model.weights):
                 break
     return dict(model.weights)
@@ -887,8 +892,9 @@ def probe_train(params, arrays):
     """Train with the trusted loop on the judge's secret training split.
 
     The starting weights are the request's. Where the judge listens
-    ($SANDBOX_CONTROL_FD), the weights go to it after every epoch as a
-    progress frame and training waits for its word: b's' (the verdict is
+    ($SANDBOX_CONTROL_FD), the weights go to it as a progress frame after
+    params['checkpoint'] updates of the first epoch (when set) and after
+    every epoch, and training waits for its word: b's' (the verdict is
     decided: stop) or anything else (go on).
     """
     folder = os.environ['PROBE_TRAIN_DIR']
@@ -896,16 +902,24 @@ def probe_train(params, arrays):
             for name in ('images', 'labels')}
     sgd = sgd_class() if params.get('optimizer', 'own') == 'own' else None
     control = os.environ.get('SANDBOX_CONTROL_FD')
-    after_epoch = None
+    after_epoch = checkpoint = None
     if control is not None and PAYLOAD_FD is not None:
-        def after_epoch(epoch, weights):
+        def report(weights, meta):
             try:
-                _frame(PAYLOAD_FD, PROGRESS + _encode(_weights_out(weights), {'epoch': epoch}))
+                _frame(PAYLOAD_FD, PROGRESS + _encode(_weights_out(weights), meta))
             except Unusable:
                 return False  # judged from the final answer, which says why
             return os.read(int(control), 1) == b's'
+
+        def after_epoch(epoch, weights):
+            return report(weights, {'epoch': epoch})
+
+        if params.get('checkpoint'):
+            checkpoint = (params['checkpoint'],
+                          lambda weights: report(weights, {'batches': params['checkpoint']}))
     weights = train((model_class(params['model']), sgd), params, data,
-                    {k: v for k, v in arrays.items() if k.startswith('w:')}, after_epoch)
+                    {k: v for k, v in arrays.items() if k.startswith('w:')}, after_epoch,
+                    checkpoint)
     return _weights_out(weights), {}
 
 
