@@ -32,8 +32,11 @@ CPU_CORES = 0.5
 MEMORY = 768 * 2**20
 TIMEOUT = 600.0  # Gradescope's default autograder timeout, seconds
 MIB = 2**20
-BROKEN = ('gradients summed over the batch, not averaged',
-          {'models/two_layer_nn.py': [('        dZ2 /= n\n', '')]}, ['two_layer.gradients'])
+# A bug whose cost does not depend on the course's secret: with summed gradients, say,
+# whether the two-layer net still reaches its accuracy threshold depends on the split.
+BROKEN = ("biases regularized too: `if name.startswith('W'):` made `if True:`",
+          {'optimizer/_base_optimizer.py': [("if name.startswith('W'):", "if True:")]},
+          ['regularization'])
 LIMITS = f"{CPU_CORES:g} CPU (cfs quota), {MEMORY // MIB} MB"
 ROWS = ('reference graded in the Gradescope simulation vs unconstrained',
         "reference in the Gradescope simulation vs Gradescope's 10-minute timeout",
@@ -181,7 +184,7 @@ def run(settings):
             core.summary([expected]), f"full marks less {', '.join(BROKEN[2])}",
             better='higher', target=('>=', 1.0, f"exactly {', '.join(BROKEN[2])} lost, "
                                                  f"every run"), met=exact,
-            note=f"The reference with one bug ({BROKEN[0]}: `dZ2 /= n` removed). Tests lost: "
+            note=f"The reference with one bug ({BROKEN[0]}). Tests lost: "
                  + '; '.join(f"{', '.join(x['failing']) or 'none'} ({x['summary']['status']})"
                              for x in bad) + "."))
         rows.append(core.row(

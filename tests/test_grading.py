@@ -130,9 +130,24 @@ def test_a_bug_loses_exactly_the_tests_that_name_it(grader, tmp_path, bug):
     document, _ = grader.grade(make_submission(tmp_path / 'pkg', changes), tmp_path / 'out',
                                only=only)
     check_gradescope_schema(document)
-    assert failing(document) == sorted(broken), [(t['name'], t['output'])
-                                                 for t in document['tests']
-                                                 if t['status'] != 'passed']
+    failed = failing(document)
+    # A model whose backward pass is wrong may still learn, or not, on the course's split
+    # (summed gradients train with a step 64 times too big: 0.90 to 0.93 across secrets
+    # against 0.915 needed). Training it is judged as is; if it falls short, its message
+    # must send the student to the gradient test, the real cause.
+    cause = BORDERLINE.get(bug)
+    if cause and cause[0] in failed:
+        assert f'the model fails {cause[1]}' in output_of(document, cause[0])
+        failed.remove(cause[0])
+    assert failed == sorted(broken), [(t['name'], t['output'])
+                                      for t in document['tests'] if t['status'] != 'passed']
+
+
+# bug -> (an accuracy test it may fail as well, the test whose failure its message must name)
+BORDERLINE = {
+    'gradients summed, not averaged, over the batch': ('accuracy.two_layer',
+                                                       'two_layer.gradients'),
+}
 
 
 BASE = 'models/_base_network.py'
