@@ -184,3 +184,17 @@ def test_hidden_inputs_are_drawn_per_submission_and_secret():
     assert not np.array_equal(a1, Context(b'secret', 'digest-b').rng('t').normal(size=4))
     assert not np.array_equal(a1, Context(b'other', 'digest-a').rng('t').normal(size=4))
     assert not np.array_equal(a1, Context(b'secret', 'digest-a').rng('u').normal(size=4))
+
+
+def test_the_accuracy_inputs_tell_a_count_from_a_fraction_in_every_draw():
+    """metrics.accuracy's hidden rows are right in 1..N-1 rows: chance-level rows alone had
+    no hit in 28% of draws, and a compute_accuracy returning the count then passed."""
+    from autograder.catalogue.functions import make_inputs
+    recipe = load_catalogue().by_id['metrics.accuracy'].p['inputs']
+    assert recipe['mixed']
+    for digest in range(500):
+        inputs = make_inputs(recipe, Context(b'secret', f'digest-{digest}').rng('inputs'))
+        prob, y = inputs['prob'], inputs['y']
+        hits = int((prob.argmax(axis=1) == y).sum())
+        assert 0 < hits < len(y), digest
+        assert np.allclose(prob.sum(axis=1), 1) and (prob >= 0).all()

@@ -34,7 +34,8 @@ RECIPES = {
                'scale': s.Param(s.number(above=0)),
                'extreme': s.Param(s.number(above=0))},
     'probabilities': {'n': s.Param(s.integer(2, 256)), 'c': s.Param(s.integer(2, 64)),
-                      'min_true': s.Param(s.number(0, 0.5), 0.05)},
+                      'min_true': s.Param(s.number(0, 0.5), 0.05),
+                      'mixed': s.Param(s.boolean, False)},
     'zero_true': {'n': s.Param(s.integer(1, 256)), 'c': s.Param(s.integer(2, 64))},
 }
 
@@ -60,6 +61,29 @@ def _on_simplex(rng, n, c, min_true, zero_true=False):
     return prob / prob.sum(axis=1, keepdims=True), y
 
 
+def _right_in_some_rows(rng, prob, y):
+    """Make the true class the argmax of k rows, k drawn from 1..N-1, and of no other row.
+
+    prob: (N, C) float64, rows on the simplex, changed in place (entries swapped
+    within a row, so rows stay distributions); y: (N,) int. With 0 < k < N the
+    accuracy k/N differs from the count k and the percentage 100 k/N, whatever
+    the draw (chance-level rows alone give 0 hits in 28% of 12-row draws, and
+    then a count passes as a fraction).
+    """
+    n = len(y)
+    rows = np.arange(n)
+    right = np.zeros(n, dtype=bool)
+    right[rng.permutation(n)[:int(rng.integers(1, n))]] = True
+    top = prob.argmax(axis=1)
+    # the top entry goes to y's place where y must win; where y must lose and is on top,
+    # y trades places with the second largest (a tie at the top counts as a loss).
+    order = np.argsort(prob, axis=1)
+    other = np.where(right, top, np.where(top == y, order[:, -2], y))
+    picked = prob[rows, y].copy()
+    prob[rows, y] = prob[rows, other]
+    prob[rows, other] = picked
+
+
 def make_inputs(recipe, rng):
     """{argument name: array} for one call, in the method's argument order."""
     kind = recipe['recipe']
@@ -77,6 +101,8 @@ def make_inputs(recipe, rng):
         return {'scores': scores}
     if kind == 'probabilities':
         prob, y = _on_simplex(rng, recipe['n'], recipe['c'], recipe['min_true'])
+        if recipe['mixed']:
+            _right_in_some_rows(rng, prob, y)
         return {'prob': prob, 'y': y}
     prob, y = _on_simplex(rng, recipe['n'], recipe['c'], 0.0, zero_true=True)
     return {'prob': prob, 'y': y}
