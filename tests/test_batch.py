@@ -288,6 +288,20 @@ def test_a_worker_that_dies_costs_only_its_submission(tmp_path):
     assert statuses['ann'] == 'graded'  # picked up again
 
 
+def test_workers_that_cannot_start_stop_the_batch_with_the_reason_and_leave_none(tmp_path):
+    """Workers start together; when one cannot (here: limits the sandbox does not know),
+    the batch says why and no worker is left running."""
+    import multiprocessing
+    from autograder.course.batch import grade_batch
+    from autograder.course.discover import BatchError
+    for student in ('ann', 'ben'):
+        make_submission(tmp_path / 'class' / student)
+    with pytest.raises(BatchError, match='a grading worker cannot start: TypeError'):
+        grade_batch(tmp_path / 'class', tmp_path / 'out', jobs=2, progress=False,
+                    only=['activations.sigmoid'], limits_kwargs={'no_such_limit': 1})
+    assert multiprocessing.active_children() == []
+
+
 @pytest.mark.slow
 def test_hostile_file_names_never_stop_the_batch_or_share_a_folder(tmp_path):
     folder = tmp_path / 'class'

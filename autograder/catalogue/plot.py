@@ -63,8 +63,12 @@ def drawn_pixels(image, box=None):
     if image.size == 0:
         return 0
     flat = image.reshape(-1, image.shape[-1]).astype(np.int16)
-    values, counts = np.unique(flat, axis=0, return_counts=True)
-    background = values[np.argmax(counts)]
+    # Each colour as one integer, channels big-endian, so the codes sort as
+    # the rows do: np.unique(flat, axis=0) gave the same answer, ties included,
+    # and took half a second of the judge's CPU per grading.
+    weights = 256 ** np.arange(flat.shape[1] - 1, -1, -1, dtype=np.int64)
+    values, counts = np.unique(flat @ weights, return_counts=True)
+    background = (values[np.argmax(counts)] // weights) % 256
     return int(np.count_nonzero(np.abs(flat - background).max(axis=1) > 40))
 
 

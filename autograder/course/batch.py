@@ -153,15 +153,29 @@ class Pool:
         self.context = multiprocessing.get_context('spawn')
         self.workers = {}  # slot -> [process, conn, task or None]
         self.respawns = 0
-        for slot in range(jobs):
-            self._start(slot)
+        # All start at once (Python's start and the imports overlap), then
+        # each is waited for.
+        starting = [self._spawn(slot) for slot in range(jobs)]
+        try:
+            for slot, (process, parent) in enumerate(starting):
+                self._ready(slot, process, parent)
+        except BatchError:
+            for process, parent in starting:
+                if process.is_alive():
+                    process.kill()
+                    process.join(5)
+                parent.close()
+            raise
 
-    def _start(self, slot):
+    def _spawn(self, slot):
         parent, child = self.context.Pipe()
         process = self.context.Process(target=_worker, args=(child, slot, *self.init),
                                        daemon=True)
         process.start()
         child.close()
+        return process, parent
+
+    def _ready(self, slot, process, parent):
         try:
             message = parent.recv() if parent.poll(600) else {'fatal': 'it did not start'}
         except (EOFError, OSError):
@@ -170,6 +184,9 @@ class Pool:
             process.join(5)
             raise BatchError(f"a grading worker cannot start: {message['fatal']}")
         self.workers[slot] = [process, parent, None]
+
+    def _start(self, slot):
+        self._ready(slot, *self._spawn(slot))
 
     def idle(self):
         return [slot for slot, (_, _, task) in self.workers.items() if task is None]
