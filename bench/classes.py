@@ -10,6 +10,12 @@ submission must score full marks: the section measures the speed of right
 verdicts. Rows: seconds per submission at -j 2 (the projection for 500 is
 that times 500), the course-style class against the reference class, -j 2
 against -j 1, and each stage's seconds per submission (summary.json).
+
+Cores used: the machine's busy CPU seconds (/proc/stat) over a batch's wall
+time. One grading at -j 1 already keeps more than one core busy at times
+(the reference's run goes on beside the student's), so -j 2 over -j 1 can
+reach at most 2 over the cores -j 1 keeps busy; the scaling rows print that
+ceiling beside the target.
 """
 import json
 import shutil
@@ -18,6 +24,8 @@ import tempfile
 from pathlib import Path
 
 import yaml
+
+from autograder.grading.sandbox.load import busy_seconds
 
 from . import core
 from .grading import QUICK_ONLY, STAGES, grade_batch, make_submissions
@@ -67,6 +75,7 @@ def run(settings):
         settings.say("class: warm-up (the grader's cache: CSV files, fonts, training split)")
         grade_batch(reference, work / 'warm', 1, only)
         per = {}      # (half, jobs) -> [seconds per submission]
+        cores = {}    # (half, jobs) -> [machine CPU seconds / wall seconds]
         stages = {}   # half -> {stage: [seconds]} of the -j 2 runs
         rounds = 1 if settings.quick else max(1, settings.rounds // 2)
         order = [('course', 1), ('reference', 1), ('course', 2), ('reference', 2)]
@@ -74,7 +83,10 @@ def run(settings):
         for k, (half, jobs) in enumerate(order):
             settings.say(f"class: {half} -j {jobs} ({k + 1}/{len(order)})")
             out = work / f'{half}-j{jobs}-{k}'
+            busy = busy_seconds()
             seconds, _, _ = grade_batch(work / half, out, jobs, only)
+            if busy is not None:
+                cores.setdefault((half, jobs), []).append((busy_seconds() - busy) / seconds)
             per.setdefault((half, jobs), []).append(seconds / count)
             if jobs == 2:
                 for stage, values in _stage_seconds(out).items():
@@ -98,13 +110,27 @@ def run(settings):
             note=scope))
         for half in ('course', 'reference'):
             j1, j2 = core.summary(per[half, 1]), core.summary(per[half, 2])
+            ceiling = ''
+            if cores.get((half, 1)) and cores.get((half, 2)):
+                used1 = statistics.median(cores[half, 1])
+                used2 = statistics.median(cores[half, 2])
+                ceiling = (f" Cores kept busy (machine CPU seconds over wall seconds): "
+                           f"{used1:.2f} at -j 1, {used2:.2f} at -j 2; with both cores busy "
+                           f"all the time and the same CPU per submission, -j 2 reaches at "
+                           f"most {2 / used1:.2f}x -j 1.")
+                rows.append(core.row(
+                    SECTION, f'{half} class, cores kept busy at -j 1', 'cores',
+                    core.summary(cores[half, 1]), core.summary([1.0]), 'one core',
+                    note="the machine's busy CPU seconds (/proc/stat) over the batch's wall "
+                         "time: above 1, a grading overlaps work of its own (the "
+                         "reference's run beside the student's)"))
             rows.append(core.row(
                 SECTION, f'{half} class, -j 2 vs -j 1 (submissions per minute)', 'subs/min',
                 core.summary([60 / s for s in per[half, 2]]),
                 core.summary([60 / s for s in per[half, 1]]), '-j 1', better='higher',
                 target=('>=', TARGET_SCALING, f'at least {TARGET_SCALING:g}x -j 1'),
                 note=f"{j1['median']:.2f} s vs {j2['median']:.2f} s per submission; runs "
-                     f"interleaved: {', '.join(f'{h} -j {j}' for h, j in order)}."))
+                     f"interleaved: {', '.join(f'{h} -j {j}' for h, j in order)}.{ceiling}"))
         for stage in ['total', *STAGES]:
             course_values = stages.get('course', {}).get(stage)
             reference_values = stages.get('reference', {}).get(stage)
