@@ -55,6 +55,32 @@ def test_every_link_of_a_page_leads_somewhere(page):
             assert (page.parent / link).resolve().exists(), f"{page.name} links {link}"
 
 
+def _anchors(path):
+    """The anchors GitHub gives the headings of a Markdown page (lower case, punctuation
+    dropped but '-' and '_', spaces to '-'; a repeated heading gets -1, -2...)."""
+    seen, out = {}, set()
+    inside = False
+    for line in path.read_text().splitlines():
+        if line.startswith('```'):
+            inside = not inside
+        if inside or not re.match(r'#{1,6} ', line):
+            continue
+        slug = re.sub(r'[^\w\- ]', '', line.lstrip('#').strip().lower()).replace(' ', '-')
+        out.add(slug if slug not in seen else f'{slug}-{seen[slug]}')
+        seen[slug] = seen.get(slug, 0) + 1
+    return out
+
+
+@pytest.mark.parametrize('page', PAGES, ids=lambda p: p.name)
+def test_every_anchor_a_page_links_is_a_heading(page):
+    for target, anchor in re.findall(r'\]\(([^)#\s]*)#([^)\s]+)\)', page.read_text()):
+        if target.startswith(('http', 'mailto')):
+            continue
+        linked = (page.parent / target).resolve() if target else page
+        if linked.suffix == '.md':
+            assert anchor in _anchors(linked), f"{page.name} links {target}#{anchor}: no such heading"
+
+
 def _argv(line):
     words = shlex.split(line)
     if words[:1] == ['autograder']:
