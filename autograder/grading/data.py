@@ -48,9 +48,9 @@ a secret was found on which none of 128 transforms kept every class (the
 reference stayed at 0.55-0.66), and no submission could be graded.
 
 The split depends only on the secret, the data and the reference, so it is
-built once into the judge's cache and copied from there: 15-70 s on 2 cores (the
-first split accepted was candidate 6 to 23 for 8 random secrets; each one
-rejected costs about 2.5 s of training).
+built once into the judge's cache and copied from there: 3-70 s on 2 cores (the
+first split accepted was candidate 0 to 23 for 13 secrets; each one rejected
+costs about 2.5 s of training).
 
 Each folder gets a fresh random name every time a phase asks for it. The
 root is 0711, so where the sandbox has no private root (its fallback) a run
