@@ -314,6 +314,34 @@ def test_missing_file_zeroes_the_tests_that_need_it(grader, tmp_path):
     assert output_of(document, 'two_layer.loss') == 'not submitted: models/two_layer_nn.py'
 
 
+def test_the_reference_answers_a_request_every_submission_asks_once_per_grader(grader, tmp_path):
+    """data.split asks the reference the same thing for every submission: it runs once."""
+    store = grader.reference_answers
+    verdicts = []
+    for name, changes in (('a', None), ('b', BUGS['wrong split'][0]), ('c', None)):
+        folder = make_submission(tmp_path / name, changes=changes)
+        hits, size = store.hits, len(store)
+        document, _ = grader.grade(folder, tmp_path / f'{name}-out', only=['data.split'])
+        verdicts.append(scores(document)['data.split'] > 0)
+        if name != 'a':  # the first grading may have been the one that ran it
+            assert store.hits == hits + 1 and len(store) == size, name
+    assert verdicts == [True, False, True]
+
+
+def test_every_student_run_has_the_font_cache_before_the_code_is_imported(grader, tmp_path):
+    """The course's utils.py imports pyplot at its top: the run must not build the font list."""
+    check = ("import glob as _glob, os as _os\n"
+             "if not _glob.glob(_os.path.join(_os.environ['MPLCONFIGDIR'], 'fontlist-*.json')):\n"
+             "    raise RuntimeError('no font cache')\n")
+    first = 'import numpy as np\n'
+    folder = make_submission(tmp_path / 'pkg', changes={
+        'utils.py': [(first, first + check)], 'models/_base_network.py': [(first, first + check)]})
+    tests = ['data.split', 'softmax.values', 'accuracy.softmax_regression']
+    for only in (tests, tests[1:2], tests[2:]):  # public data, none, the training split
+        document, _ = grader.grade(folder, tmp_path / 'out', only=only)
+        assert all(t['score'] == t['max_score'] for t in document['tests']), document['tests']
+
+
 def test_hidden_inputs_differ_between_submissions_and_stay_for_a_regrade(grader, tmp_path):
     """An error that echoes its input learns nothing another submission could use."""
     leak = {BASE: [('softmax', "raise ValueError(repr(np.asarray(scores).ravel()[:3].tolist()))")]}

@@ -13,8 +13,9 @@ judges the answers. Its class attributes say how the judge schedules it:
                     requests and passes its answers to check()
     stage           the row of the timing breakdown it counts in
     data            which data the sandbox needs: None, 'public' (the MNIST
-                    training files as .gz and .csv, the font cache) or 'train'
-                    (the judge's rotated, row-shuffled training split)
+                    training files as .gz and .csv) or 'train' (the judge's
+                    rotated, row-shuffled training split); every student run gets
+                    matplotlib's prebuilt font cache
     judges_errors   check() gets answers that failed too (a test that runs
                     several variants and passes if one works); otherwise any
                     failed answer fails the test with its reason

@@ -85,7 +85,6 @@ class Plot(Kind):
     name = 'plot'
     reads = ('utils.py',)
     uses_reference = False
-    data = 'public'  # the prebuilt matplotlib font cache
     PARAMS = {
         'epochs': s.Param(s.integer(2, 100), doc="length of the hidden histories"),
         'min_pixels': s.Param(s.listing(s.integer(1), 2), doc="smallest saved PNG (w, h)"),

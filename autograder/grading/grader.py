@@ -25,6 +25,7 @@ from ..catalogue.types import Context
 from . import intake, report
 from .data import GradingData, Selection
 from .judge import Judge
+from .reference_answers import ReferenceAnswers
 from .sandbox import Limits, Sandbox, SandboxError
 from .secret import fingerprint, load_secret
 from .workspace import Inputs, build_package
@@ -94,6 +95,8 @@ class Grader:
         self.time_limit = time_limit
         self.secret = load_secret()
         self.data = GradingData(self.root, self.secret, selections(self.catalogue))
+        # The reference's answers to requests every submission asks alike (data.split).
+        self.reference_answers = ReferenceAnswers()
         self.allowlist = intake.Allowlist.read(paths.student_dir() / paths.SUBMISSION_FILES)
         self.sandbox = None
         self.reference = None
@@ -182,7 +185,8 @@ class Grader:
             judge = Judge(self.sandbox, self.reference, inputs, self.data, ctx,
                           paths.solutions_dir(), {'MNIST_DIR': str(paths.data_dir())},
                           deadline=deadline, files=submission.files,
-                          given_loader=self.given_loader)
+                          given_loader=self.given_loader,
+                          reference_answers=self.reference_answers)
             stages['workspace'] = time.monotonic() - mark - (self.data.seconds - prepared)
             outcome = judge.run(tests, package, submission.missing, on_test=on_test)
             if self.data.seconds != prepared:  # this submission paid for the data folders

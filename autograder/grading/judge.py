@@ -25,6 +25,7 @@ from pathlib import Path
 from ..catalogue import judge_order
 from ..catalogue.types import Verdict
 from .decode import decode
+from .reference_answers import ReferenceAnswers, request_key
 from .sandbox import Budget, Mount, WORK
 from .sessions import Job, run_jobs
 
@@ -91,10 +92,15 @@ class Judge:
         given_loader: let the course's given CSV loader be replaced by its fast
             stand-in (probes.given_csv_loader); calibrate turns it off to
             measure what the given loader itself costs.
+        reference_answers: the ReferenceAnswers kept across gradings (the
+            Grader's); None: a fresh one, nothing reused.
     """
 
     def __init__(self, sandbox, reference, inputs, data, ctx, reference_package,
-                 reference_env=None, deadline=None, files=(), given_loader=True):
+                 reference_env=None, deadline=None, files=(), given_loader=True,
+                 reference_answers=None):
+        self.reference_answers = reference_answers if reference_answers is not None \
+            else ReferenceAnswers()
         self.sandbox, self.reference, self.inputs, self.data = sandbox, reference, inputs, data
         self.deadline = deadline
         self.files = frozenset(files)
@@ -108,8 +114,13 @@ class Judge:
         mounts = [Mount(str(self.inputs.folder)), Mount(str(package))]
         env = {}
         needed = {t.data for t in tests}
-        if 'public' in needed:
-            public = self.data.public()
+        public = self.data.public()
+        # The prebuilt font cache for every run: code that imports pyplot at
+        # its top (the course's utils.py) would otherwise build it (~1.5 s).
+        env['PROBE_MPL_CACHE'] = str(public / 'matplotlib')
+        if 'public' not in needed:
+            mounts.append(Mount(str(public / 'matplotlib')))
+        else:
             mounts += [Mount(str(public)),
                        Mount(str(public / 'csv'), f'{WORK}/data'),
                        Mount(str(public / 'csv' / 'mnist_train.csv'), f'{WORK}/mnist_train.csv'),
@@ -119,7 +130,7 @@ class Judge:
                 # finds it from its own file (os.path.dirname(__file__)) sees it too.
                 mounts.append(Mount(str(public / 'csv'),
                                     f"{Mount(str(package)).path_inside()}/data"))
-            env.update(MNIST_DIR=str(public / 'mnist'), PROBE_MPL_CACHE=str(public / 'matplotlib'))
+            env['MNIST_DIR'] = str(public / 'mnist')
             if self.given_loader:
                 env.update(PROBE_CSV_SAMPLE=str(public / 'given' / 'sample.csv'),
                            PROBE_CSV_TRAIN=str(public / 'csv' / 'mnist_train.csv'),
@@ -145,30 +156,54 @@ class Judge:
         except BaseException as err:  # reported in the main thread
             box['error'] = err
 
-    def _reference_answers(self, plan, box):
+    def _reference_plan(self, tests):
+        """([(test, [request key])], {key: answer kept from before}, {key: Job to run}).
+
+        A request the reference answered before (reference_answers.py) is not
+        run again; one asked twice in this phase runs once.
+        """
+        plan, known, todo = [], {}, {}
+        for test in tests:
+            if not test.uses_reference:
+                continue
+            keys = []
+            for request in test.reference_requests(self.ctx):
+                key = request_key(request)
+                keys.append(key)
+                if key in known or key in todo:
+                    continue
+                kept = self.reference_answers.get(key)
+                if kept is not None:
+                    known[key] = kept
+                else:
+                    todo[key] = self._jobs(test, [request])[0]
+            plan.append((test, keys))
+        return plan, known, todo
+
+    def _reference_answers(self, plan, known, todo, box):
         """{test: [Answer]} from a finished reference run; raises ReferenceError."""
         if 'error' in box:
             raise ReferenceError(f"the reference run failed: {box['error']}")
-        outcomes, out, k = box.get('outcomes', []), {}, 0
-        for test, jobs in plan:
-            answers = [o.answer for o in outcomes[k:k + len(jobs)]]
-            k += len(jobs)
-            for job, answer in zip(jobs, answers):
-                if answer.error:
-                    raise ReferenceError(f"the reference solution failed on {test.id} "
-                                         f"({job.path.name}): {answer.error}")
-            out[test] = answers
-        return out
+        fresh = dict(zip(todo, box.get('outcomes', [])))
+        for key, job in todo.items():
+            answer = fresh[key].answer
+            if answer.error:
+                test = next(t for t, keys in plan if key in keys)
+                raise ReferenceError(f"the reference solution failed on {test.id} "
+                                     f"({job.path.name}): {answer.error}")
+            self.reference_answers.put(key, fresh[key])
+        outcomes = {**known, **fresh}
+        return {test: [outcomes[key].answer for key in keys] for test, keys in plan}
 
     def _phase(self, tests, package, outcome):
         student_plan = [(t, self._jobs(t, t.requests(self.ctx))) for t in tests]
-        reference_plan = [(t, self._jobs(t, t.reference_requests(self.ctx)))
-                          for t in tests if t.uses_reference]
+        plan, known, todo = self._reference_plan(tests)
         box = {}
-        thread = threading.Thread(target=self._run_reference,
-                                  args=([j for _, js in reference_plan for j in js], box),
-                                  daemon=True)
-        thread.start()
+        thread = None
+        if todo:
+            thread = threading.Thread(target=self._run_reference, args=(list(todo.values()), box),
+                                      daemon=True)
+            thread.start()
         mounts, env = self._mounts_and_env(tests, package)
         planned = [(t, j) for t, js in student_plan for j in js]
         jobs = [j for _, j in planned]
@@ -177,12 +212,13 @@ class Judge:
                                 deadline=self.deadline,
                                 on_progress=self._progress_handler(planned, outcome))
         finally:
-            thread.join()
+            if thread is not None:
+                thread.join()
         got, k = {}, 0
         for test, js in student_plan:
             got[test] = outcomes[k:k + len(js)]
             k += len(js)
-        return got, self._reference_answers(reference_plan, box)
+        return got, self._reference_answers(plan, known, todo, box)
 
     def _progress_handler(self, planned, outcome):
         """on_progress for run_jobs: a request's progress goes to its test's progress()."""

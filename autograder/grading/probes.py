@@ -649,12 +649,7 @@ def probe_plot(params, arrays):
     rendered to PNG here; the judge decodes the images and checks them
     against the description.
     """
-    import shutil
     import warnings
-    if os.environ.get('PROBE_MPL_CACHE') and os.environ.get('MPLCONFIGDIR'):
-        # The judge's prebuilt font cache, copied where matplotlib may write.
-        shutil.copytree(os.environ['PROBE_MPL_CACHE'], os.environ['MPLCONFIGDIR'],
-                        dirs_exist_ok=True)
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.figure
@@ -990,6 +985,7 @@ def main():
     if os.environ.get('PROBE_ALLOWED_MODULES'):
         sys.meta_path.insert(0, OnlyTheseLibraries(os.environ['PROBE_ALLOWED_MODULES'].split(',')))
     os.environ.setdefault('MPLBACKEND', 'Agg')
+    _matplotlib_font_cache()
     for request_path in sys.argv[2:]:
         _frame(fd, b'')  # "this request starts": the judge knows whose run ended it
         try:
@@ -998,6 +994,19 @@ def main():
             payload = _error(err, 'returned')
         _frame(fd, payload)
     os.close(fd)
+
+
+def _matplotlib_font_cache():
+    """Copy the judge's prebuilt font cache ($PROBE_MPL_CACHE) where matplotlib may write.
+
+    Before any request: the course's utils.py imports pyplot at its top, so
+    the first test that imports it (data.split), not plot_curves, would
+    otherwise pay for matplotlib building its font list (about 1.5 s of CPU).
+    """
+    cache, config = os.environ.get('PROBE_MPL_CACHE'), os.environ.get('MPLCONFIGDIR')
+    if cache and config:
+        import shutil
+        shutil.copytree(cache, config, dirs_exist_ok=True)
 
 
 def _frame(fd, payload):
