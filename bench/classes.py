@@ -11,6 +11,14 @@ verdicts. Rows: seconds per submission at -j 2 (the projection for 500 is
 that times 500), the course-style class against the reference class, -j 2
 against -j 1, and each stage's seconds per submission (summary.json).
 
+Between the first and the last result: a batch pays some costs once (its
+start-up, each worker's first grading, the class report) and, with an odd
+class at -j 2, grades its last submission alone. A class of 500 barely
+feels them, so the section also prints the rate between a batch's first and
+last results (summary.json written times): (results - 1) over that span.
+The projection for 500 uses it too: the whole run plus the rest of the 500
+at that rate.
+
 Cores used: the machine's busy CPU seconds (/proc/stat) over a batch's wall
 time. One grading at -j 1 already keeps more than one core busy at times
 (the reference's run goes on beside the student's), so -j 2 over -j 1 can
@@ -55,16 +63,30 @@ def _stage_seconds(out):
     return stages
 
 
+def _steady_rate(out):
+    """Submissions per minute between a batch's first and last results, or None.
+
+    Each grading writes its summary.json as it ends, so those files' modified
+    times are the finish times (one clock, the machine's).
+    """
+    ends = sorted(path.stat().st_mtime
+                  for path in Path(out, 'submissions').glob('*/summary.json'))
+    if len(ends) < 3 or ends[-1] <= ends[0]:
+        return None
+    return 60.0 * (len(ends) - 1) / (ends[-1] - ends[0])
+
+
 def run(settings):
     """The class rows (see the module's docstring)."""
     work = Path(tempfile.mkdtemp(prefix='bench-class-'))
     rows = []
     try:
         members = course_members()
-        # --quick: a smoke run of the section's path, two of each and a few tests.
+        # --quick: a smoke run of the section's path, three of each (the fewest
+        # with a rate between results) and a few tests.
         only = QUICK_ONLY if settings.quick else None
         if settings.quick:
-            members = members[:2]
+            members = members[:3]
         count = len(members)
         course = work / 'course'
         for member in members:
@@ -75,6 +97,7 @@ def run(settings):
         settings.say("class: warm-up (the grader's cache: CSV files, fonts, training split)")
         grade_batch(reference, work / 'warm', 1, only)
         per = {}      # (half, jobs) -> [seconds per submission]
+        steady = {}   # (half, jobs) -> [submissions per minute between results]
         cores = {}    # (half, jobs) -> [machine CPU seconds / wall seconds]
         stages = {}   # half -> {stage: [seconds]} of the -j 2 runs
         rounds = 1 if settings.quick else max(1, settings.rounds // 2)
@@ -88,6 +111,9 @@ def run(settings):
             if busy is not None:
                 cores.setdefault((half, jobs), []).append((busy_seconds() - busy) / seconds)
             per.setdefault((half, jobs), []).append(seconds / count)
+            rate = _steady_rate(out)
+            if rate is not None:
+                steady.setdefault((half, jobs), []).append(rate)
             if jobs == 2:
                 for stage, values in _stage_seconds(out).items():
                     stages.setdefault(half, {}).setdefault(stage, []).extend(values)
@@ -96,13 +122,18 @@ def run(settings):
                  f"of the reference, `autograder batch -j N`, wall time of the whole command "
                  f"per submission (start-up and class report included)")
         budget = 60.0 * TARGET_MINUTES / CLASS_SIZE
+        projection = f"{course_j2['median'] * CLASS_SIZE / 60:.1f} minutes at this run's rate"
+        if steady.get(('course', 2)):
+            rest = (CLASS_SIZE - count) / statistics.median(steady['course', 2])
+            projection += (f", {(course_j2['median'] * count / 60 + rest):.1f} minutes from "
+                           f"this run plus {CLASS_SIZE - count} more at the rate between its "
+                           f"first and last results")
         rows.append(core.row(
             SECTION, 'course-style class, seconds per submission at -j 2', 's', course_j2,
             core.summary([budget]), f'{CLASS_SIZE} in {TARGET_MINUTES:g} minutes '
                                     f'({budget:.1f} s each)',
             target=('<=', 1.0, f'{CLASS_SIZE} in {TARGET_MINUTES:g} minutes'),
-            note=f"{scope}. Projection for {CLASS_SIZE}: "
-                 f"{course_j2['median'] * CLASS_SIZE / 60:.1f} minutes."))
+            note=f"{scope}. Projection for {CLASS_SIZE}: {projection}."))
         rows.append(core.row(
             SECTION, 'course-style class vs reference class, per submission at -j 2', 's',
             course_j2, reference_j2, 'the reference class',
@@ -131,6 +162,21 @@ def run(settings):
                 target=('>=', TARGET_SCALING, f'at least {TARGET_SCALING:g}x -j 1'),
                 note=f"{j1['median']:.2f} s vs {j2['median']:.2f} s per submission; runs "
                      f"interleaved: {', '.join(f'{h} -j {j}' for h, j in order)}.{ceiling}"))
+            if steady.get((half, 1)) and steady.get((half, 2)):
+                rows.append(core.row(
+                    SECTION, f'{half} class, -j 2 vs -j 1 between the first and the last '
+                             f'result (submissions per minute)', 'subs/min',
+                    core.summary(steady[half, 2]), core.summary(steady[half, 1]), '-j 1',
+                    better='higher',
+                    note="(results - 1) over the time between a batch's first and last "
+                         "summary.json: the rate a large class sees, without the costs a "
+                         "batch pays once (start-up, each worker's first grading, the class "
+                         "report) and the last of an odd class graded alone at -j 2"))
+            else:
+                rows.append(core.row(
+                    SECTION, f'{half} class, -j 2 vs -j 1 between the first and the last '
+                             f'result (submissions per minute)', 'subs/min', None,
+                    status='skipped', note="fewer than three results in a batch (--quick)"))
         for stage in ['total', *STAGES]:
             course_values = stages.get('course', {}).get(stage)
             reference_values = stages.get('reference', {}).get(stage)

@@ -52,8 +52,12 @@ EXPECTED = [
     ('class', 'course-style class vs reference class, per submission at -j 2'),
     ('class', 'course class, cores kept busy at -j 1'),
     ('class', 'course class, -j 2 vs -j 1 (submissions per minute)'),
+    ('class', 'course class, -j 2 vs -j 1 between the first and the last result '
+              '(submissions per minute)'),
     ('class', 'reference class, cores kept busy at -j 1'),
     ('class', 'reference class, -j 2 vs -j 1 (submissions per minute)'),
+    ('class', 'reference class, -j 2 vs -j 1 between the first and the last result '
+              '(submissions per minute)'),
     *[('class', f'stage {stage}, seconds per submission (-j 2)')
       for stage in ('total', *STAGES)],
     *[('gradescope', name) for name in GRADESCOPE],
