@@ -63,6 +63,14 @@ def _failing(out):
                   if t['score'] < t['max_score'])
 
 
+def _lost(out):
+    """'test id (first line of its feedback)' for each test short of full marks, or 'none'."""
+    document = json.loads((Path(out) / 'results.json').read_text())
+    lost = [f"{t['name'].split(':', 1)[0]} ({(t.get('output') or '').strip()[:160]})"
+            for t in document['tests'] if t['score'] < t['max_score']]
+    return '; '.join(lost) or 'none'
+
+
 def _simulated(zip_path, out, only, memory, extra_env=None):
     """Grade one zip inside a fresh Container; a dict of what it did and cost."""
     with container.Container(CPU_CORES, MEMORY) as box:
@@ -78,7 +86,7 @@ def _simulated(zip_path, out, only, memory, extra_env=None):
         return {'summary': summary, 'wall': child.seconds, 'peak': box.peak_memory() or
                 watch.peak, 'cpu': box.cpu_seconds(), 'throttled': box.throttled_seconds(),
                 'limit_hits': box.limit_hit(), 'oom_kills': box.oom_kills(),
-                'failing': _failing(out), 'watch': watch}
+                'failing': _failing(out), 'lost': _lost(out), 'watch': watch}
 
 
 def _describe_peak(run):
@@ -212,7 +220,8 @@ def run(settings):
                      f"matplotlib's font cache written), as setup.sh's check of the reference "
                      f"does when the image is built: score {cold['summary']['score']:g}/"
                      f"{cold['summary']['max_score']:g} in "
-                     f"{cold['summary']['seconds']['total']:.0f} s; {_describe_peak(cold)}."))
+                     f"{cold['summary']['seconds']['total']:.0f} s (tests lost: {cold['lost']}); "
+                     f"{_describe_peak(cold)}."))
         else:
             rows.append(core.row(SECTION, ROWS[6], 'MiB', None, status='skipped',
                                  note="measured by a full run only (--quick skips it)"))

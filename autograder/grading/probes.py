@@ -1006,7 +1006,10 @@ def _matplotlib_font_cache():
     cache, config = os.environ.get('PROBE_MPL_CACHE'), os.environ.get('MPLCONFIGDIR')
     if cache and config:
         import shutil
-        shutil.copytree(cache, config, dirs_exist_ok=True)
+        try:
+            shutil.copytree(cache, config, dirs_exist_ok=True)
+        except OSError:  # a full tmpfs, say: matplotlib then builds its own, slower, same answers
+            pass
 
 
 def _frame(fd, payload):
