@@ -342,6 +342,18 @@ def test_every_student_run_has_the_font_cache_before_the_code_is_imported(grader
         assert all(t['score'] == t['max_score'] for t in document['tests']), document['tests']
 
 
+def test_a_grading_that_needs_no_data_builds_only_the_font_cache(tmp_path):
+    """The font cache every run gets must not cost a narrow grading the public CSV files."""
+    with Grader() as own:
+        document, _ = own.grade(make_submission(tmp_path / 'pkg'), tmp_path / 'out',
+                                only=['softmax.values'])
+        assert [t['score'] for t in document['tests']] == [t['max_score']
+                                                           for t in document['tests']]
+        built = sorted(p.name.split('-')[0] for p in own.root.iterdir()
+                       if p.name.startswith(('public-', 'fonts-', 'train-')))
+        assert built == ['fonts'], built
+
+
 def test_hidden_inputs_differ_between_submissions_and_stay_for_a_regrade(grader, tmp_path):
     """An error that echoes its input learns nothing another submission could use."""
     leak = {BASE: [('softmax', "raise ValueError(repr(np.asarray(scores).ravel()[:3].tolist()))")]}

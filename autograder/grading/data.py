@@ -5,11 +5,13 @@
       csv/mnist_train.csv        the same images in the course's CSV layout (a label, then
       csv/mnist_test.csv         784 integers 0-255 per line), opened by its load_csv as
       csv/mnist_data/ -> .       ./data/mnist_train.csv (and the variants seen in the wild)
-      matplotlib/                a prebuilt font cache (every student run gets it): importing
-                                 pyplot then costs 0.5 s of CPU, not 2
+      matplotlib/                a prebuilt font cache: importing pyplot then costs 0.5 s
+                                 of CPU, not 2
       given/sample.csv           the first rows of mnist_train.csv, and its pixels (uint8)
       given/train-*.npy          and labels: the course's given load_csv is replaced by a
                                  fast one that reads these (probes.given_csv_loader)
+    <root>/fonts-<token>/        the same font cache alone, for runs that need no data
+                                 (every student run gets one of the two)
     <root>/train-<token>/        the accuracy tests' training split
       images.npy                 (48000, 784) float32: (X + E) A, rows in a secret order
       labels.npy                 (48000,) int64, in the same row order
@@ -247,6 +249,7 @@ class GradingData:
         self.selections = tuple(selections)
         self.seconds = 0.0
         self._public = self._train = self._split = self._transform = None
+        self._fonts = None
 
     def _utils(self):
         return paths.solution_module('utils')
@@ -286,6 +289,21 @@ class GradingData:
             self._public = folder
             self.seconds += time.monotonic() - start
         return self._public
+
+    def fonts(self):
+        """A folder holding only matplotlib's prebuilt font cache, built on first call.
+
+        Every student run gets the font cache (code that imports pyplot at its
+        top would otherwise build one); a run that needs no data gets this
+        folder, so it does not pay for building the public folder's CSV files.
+        """
+        if self._fonts is None:
+            start = time.monotonic()
+            folder = self._fresh_name('fonts')
+            self._matplotlib_cache(folder)
+            self._fonts = folder
+            self.seconds += time.monotonic() - start
+        return self._fonts
 
     @property
     def transform(self):

@@ -114,13 +114,15 @@ class Judge:
         mounts = [Mount(str(self.inputs.folder)), Mount(str(package))]
         env = {}
         needed = {t.data for t in tests}
-        public = self.data.public()
         # The prebuilt font cache for every run: code that imports pyplot at
         # its top (the course's utils.py) would otherwise build it (~1.5 s).
-        env['PROBE_MPL_CACHE'] = str(public / 'matplotlib')
         if 'public' not in needed:
-            mounts.append(Mount(str(public / 'matplotlib')))
+            fonts = self.data.fonts()
+            mounts.append(Mount(str(fonts)))
+            env['PROBE_MPL_CACHE'] = str(fonts)
         else:
+            public = self.data.public()
+            env['PROBE_MPL_CACHE'] = str(public / 'matplotlib')
             mounts += [Mount(str(public)),
                        Mount(str(public / 'csv'), f'{WORK}/data'),
                        Mount(str(public / 'csv' / 'mnist_train.csv'), f'{WORK}/mnist_train.csv'),
