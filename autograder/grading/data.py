@@ -5,13 +5,11 @@
       csv/mnist_train.csv        the same images in the course's CSV layout (a label, then
       csv/mnist_test.csv         784 integers 0-255 per line), opened by its load_csv as
       csv/mnist_data/ -> .       ./data/mnist_train.csv (and the variants seen in the wild)
-      matplotlib/                a prebuilt font cache: importing pyplot then costs 0.5 s
-                                 of CPU, not 2
       given/sample.csv           the first rows of mnist_train.csv, and its pixels (uint8)
       given/train-*.npy          and labels: the course's given load_csv is replaced by a
                                  fast one that reads these (probes.given_csv_loader)
-    <root>/fonts-<token>/        the same font cache alone, for runs that need no data
-                                 (every student run gets one of the two)
+    <root>/fonts-<token>/        matplotlib's prebuilt font cache, for every student run:
+                                 importing pyplot then costs 0.5 s of CPU, not 2
     <root>/train-<token>/        the accuracy tests' training split
       images.npy                 (48000, 784) float32: (X + E) A, rows in a secret order
       labels.npy                 (48000,) int64, in the same row order
@@ -281,7 +279,6 @@ class GradingData:
                 link = csv / 'mnist_data' / name
                 if not link.is_symlink():
                     link.symlink_to(Path('..') / name)
-            self._matplotlib_cache(folder / 'matplotlib')
             self._given_loader_files(folder / 'given')
             for path in [folder, *folder.rglob('*')]:
                 if path.is_dir() and not path.is_symlink():
@@ -291,11 +288,10 @@ class GradingData:
         return self._public
 
     def fonts(self):
-        """A folder holding only matplotlib's prebuilt font cache, built on first call.
+        """The folder of matplotlib's prebuilt font cache, built on first call.
 
-        Every student run gets the font cache (code that imports pyplot at its
-        top would otherwise build one); a run that needs no data gets this
-        folder, so it does not pay for building the public folder's CSV files.
+        Every student run gets it, whatever data it needs: code that imports
+        pyplot at its top (the course's utils.py) would otherwise build one.
         """
         if self._fonts is None:
             start = time.monotonic()

@@ -116,13 +116,11 @@ class Judge:
         needed = {t.data for t in tests}
         # The prebuilt font cache for every run: code that imports pyplot at
         # its top (the course's utils.py) would otherwise build it (~1.5 s).
-        if 'public' not in needed:
-            fonts = self.data.fonts()
-            mounts.append(Mount(str(fonts)))
-            env['PROBE_MPL_CACHE'] = str(fonts)
-        else:
+        fonts = self.data.fonts()
+        mounts.append(Mount(str(fonts)))
+        env['PROBE_MPL_CACHE'] = str(fonts)
+        if 'public' in needed:
             public = self.data.public()
-            env['PROBE_MPL_CACHE'] = str(public / 'matplotlib')
             mounts += [Mount(str(public)),
                        Mount(str(public / 'csv'), f'{WORK}/data'),
                        Mount(str(public / 'csv' / 'mnist_train.csv'), f'{WORK}/mnist_train.csv'),
