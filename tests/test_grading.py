@@ -328,6 +328,29 @@ def test_the_reference_answers_a_request_every_submission_asks_once_per_grader(g
     assert verdicts == [True, False, True]
 
 
+def test_one_reference_process_serves_every_grading_and_its_death_costs_no_verdict(
+        grader, tmp_path):
+    """The Grader keeps one reference process; killed, the grading falls back to a fresh run."""
+    process = grader.reference_process
+    only = ['softmax.values', 'two_layer.gradients', 'regularization']
+    bug, lost = BUGS['regularized biases']
+    assert set(lost) < set(only)
+    for step, name in enumerate(['right', 'wrong', 'right', 'wrong']):
+        # Four different submissions: a request seen before would not ask the reference.
+        first = 'import numpy as np\n'
+        changes = {**(bug if name == 'wrong' else {}),
+                   'utils.py': [(first, f'{first}# submission {step}\n')]}
+        folder = make_submission(tmp_path / f'pkg{step}', changes)
+        if step == 2:
+            process._proc.kill()  # between two gradings, as an OOM killer would
+        document, _ = grader.grade(folder, tmp_path / f'out{step}', only=only)
+        assert len(document['tests']) == len(only)
+        assert failing(document) == (sorted(lost) if name == 'wrong' else []), document['tests']
+        if step == 1:
+            starts = process.starts
+    assert process.starts == starts + 1  # the killed one was replaced once, after its grading
+
+
 def test_every_student_run_has_the_font_cache_before_the_code_is_imported(grader, tmp_path):
     """The course's utils.py imports pyplot at its top: the run must not build the font list."""
     check = ("import glob as _glob, os as _os\n"

@@ -10,7 +10,8 @@ cores, leftovers), probes (runs inside the sandbox, answers requests;
 imports nothing of the kit), sessions (requests answered by runs, retries,
 progress), decode (answers read within their budgets), reference_answers
 (the reference's answers kept for requests every submission asks alike),
-judge (every test's verdict), report (results.json and summary.json), grader (all of it for one
-submission). grading may import the catalogue and the base modules (paths,
+reference_process (the reference's long-lived process, one per grader),
+judge (every test's verdict), report (results.json and summary.json),
+grader (all of it for one submission). grading may import the catalogue and the base modules (paths,
 untrusted, files); never course, authoring or commands.
 """

@@ -26,9 +26,10 @@ from . import intake, report
 from .data import GradingData, Selection
 from .judge import Judge
 from .reference_answers import ReferenceAnswers
+from .reference_process import ReferenceProcess
 from .sandbox import Limits, Sandbox, SandboxError
 from .secret import fingerprint, load_secret
-from .workspace import Inputs, build_package
+from .workspace import PROBES, Inputs, build_package
 
 ROOT_PREFIX = 'autograder-'
 # Gradescope's default timeout is 10 minutes for a whole run_autograder; a
@@ -100,17 +101,25 @@ class Grader:
         self.allowlist = intake.Allowlist.read(paths.student_dir() / paths.SUBMISSION_FILES)
         self.sandbox = None
         self.reference = None
+        self.reference_process = None
+        self.reference_env = {'MNIST_DIR': str(paths.data_dir())}
         try:
             self.sandbox = Sandbox(self.root / 'sandbox', slot=slot, limits=self.limits)
             self.sandbox.confine(self.root)  # no other sandbox uid enters it
             self.reference = Sandbox(self.root / 'reference', trusted=True,
                                      limits=Limits(memory_bytes=self.limits.memory_bytes,
                                                    blas_threads=self.limits.blas_threads))
+            # One reference process for every grading (started on first need).
+            self.reference_process = ReferenceProcess(
+                PROBES, paths.solutions_dir(), self.reference_env,
+                self.root / 'reference-process', self.limits.blas_threads)
         except BaseException:
             self.close()
             raise
 
     def close(self):
+        if self.reference_process is not None:
+            self.reference_process.close()
         if self.sandbox is not None:
             self.sandbox.close()
             self.sandbox = None
@@ -183,10 +192,11 @@ class Grader:
                               for t in tests if t.data == 'train'})
             deadline = start + self.time_limit if self.time_limit else None
             judge = Judge(self.sandbox, self.reference, inputs, self.data, ctx,
-                          paths.solutions_dir(), {'MNIST_DIR': str(paths.data_dir())},
+                          paths.solutions_dir(), self.reference_env,
                           deadline=deadline, files=submission.files,
                           given_loader=self.given_loader,
-                          reference_answers=self.reference_answers)
+                          reference_answers=self.reference_answers,
+                          reference_process=self.reference_process)
             stages['workspace'] = time.monotonic() - mark - (self.data.seconds - prepared)
             outcome = judge.run(tests, package, submission.missing, on_test=on_test)
             if self.data.seconds != prepared:  # this submission paid for the data folders

@@ -7,9 +7,10 @@ when the student's failed) and which runs apart, on the secret training
 split, never beside the public images. In each phase every request of every
 test is answered by one sandboxed session against the student's package
 (sessions.py), and the reference solution answers the same requests,
-unsandboxed, in a thread beside it; the accuracy tests score trained weights
-in the judge's own process (catalogue/reference.py), epoch by epoch. Each answer is decoded
-within its test's size budget (decode.py) before any test looks at it, so
+unsandboxed, in a thread beside it (the Grader's long-lived reference
+process, reference_process.py, or a fresh run); the accuracy tests score
+trained weights in the judge's own process (catalogue/reference.py), epoch
+by epoch. Each answer is decoded within its test's size budget (decode.py) before any test looks at it, so
 array subclasses, objects equal to everything, a patched numpy in the child
 or text printed to stdout cannot change a score.
 
@@ -94,11 +95,13 @@ class Judge:
             measure what the given loader itself costs.
         reference_answers: the ReferenceAnswers kept across gradings (the
             Grader's); None: a fresh one, nothing reused.
+        reference_process: the ReferenceProcess kept across gradings (the
+            Grader's), tried before a fresh reference run; None: fresh runs only.
     """
 
     def __init__(self, sandbox, reference, inputs, data, ctx, reference_package,
                  reference_env=None, deadline=None, files=(), given_loader=True,
-                 reference_answers=None):
+                 reference_answers=None, reference_process=None):
         self.reference_answers = reference_answers if reference_answers is not None \
             else ReferenceAnswers()
         self.sandbox, self.reference, self.inputs, self.data = sandbox, reference, inputs, data
@@ -108,6 +111,7 @@ class Judge:
         self.ctx = ctx
         self.reference_package = reference_package
         self.reference_env = dict(reference_env or {})
+        self.reference_process = reference_process
 
     # -- the sandbox's view of the data ---------------------------------------------
     def _mounts_and_env(self, tests, package):
@@ -151,8 +155,13 @@ class Judge:
 
     def _run_reference(self, jobs, box):
         try:
-            box['outcomes'] = run_jobs(self.reference, self.inputs.script, jobs,
-                                       self.reference_package, env=self.reference_env)
+            outcomes = None
+            if self.reference_process is not None:
+                outcomes = self.reference_process.answer(jobs)
+            if outcomes is None:  # it failed (or there is none): a fresh run, as ever
+                outcomes = run_jobs(self.reference, self.inputs.script, jobs,
+                                    self.reference_package, env=self.reference_env)
+            box['outcomes'] = outcomes
         except BaseException as err:  # reported in the main thread
             box['error'] = err
 

@@ -977,6 +977,9 @@ def main():
     frame when a request starts, then its answer. The judge gives each
     request its own budget; if one request crashes the process or runs out
     of time, the judge starts the rest in a new one.
+
+    probes.py PACKAGE -: the request paths come from stdin, one per line,
+    until it closes (the reference's long-lived process, reference_process.py).
     """
     global PACKAGE, PAYLOAD_FD
     PACKAGE = os.path.realpath(sys.argv[1])
@@ -986,7 +989,10 @@ def main():
         sys.meta_path.insert(0, OnlyTheseLibraries(os.environ['PROBE_ALLOWED_MODULES'].split(',')))
     os.environ.setdefault('MPLBACKEND', 'Agg')
     _matplotlib_font_cache()
-    for request_path in sys.argv[2:]:
+    requests = sys.argv[2:]
+    if requests == ['-']:
+        requests = (line.rstrip('\n') for line in sys.stdin)
+    for request_path in requests:
         _frame(fd, b'')  # "this request starts": the judge knows whose run ended it
         try:
             payload = _answer(request_path)

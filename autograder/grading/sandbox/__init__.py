@@ -155,6 +155,22 @@ class Budget:
                    limits.idle_seconds)
 
 
+def run_environment(home, tmp, blas_threads):
+    """The whole environment a run starts from (the caller adds its own variables).
+
+    Scrubbed: nothing of the grader's environment passes, so a run behaves
+    the same whoever started the grader; BLAS uses blas_threads threads.
+    """
+    threads = str(blas_threads)
+    return {
+        'PATH': '/usr/local/bin:/usr/bin:/bin', 'HOME': str(home), 'TMPDIR': str(tmp),
+        'LANG': 'C.UTF-8', 'LC_ALL': 'C.UTF-8', 'PYTHONHASHSEED': '0',
+        'PYTHONDONTWRITEBYTECODE': '1', 'PYTHONUNBUFFERED': '1', 'MPLBACKEND': 'Agg',
+        'MPLCONFIGDIR': f'{home}/.matplotlib', 'OPENBLAS_NUM_THREADS': threads,
+        'OMP_NUM_THREADS': threads, 'MKL_NUM_THREADS': threads,
+    }
+
+
 @dataclass(frozen=True)
 class Mount:
     """A host folder the command may see, at `inside` (default /sandbox/<name>).
@@ -504,16 +520,9 @@ class Sandbox:
                     return mapped + value[len(host):]
             return value
 
-        threads = str(self.limits.blas_threads)
         home = WORK if 'mount' in steps else str(fallback)
-        child_env = {
-            'PATH': '/usr/local/bin:/usr/bin:/bin', 'HOME': home,
-            'TMPDIR': '/tmp' if 'mount' in steps else str(fallback),
-            'LANG': 'C.UTF-8', 'LC_ALL': 'C.UTF-8', 'PYTHONHASHSEED': '0',
-            'PYTHONDONTWRITEBYTECODE': '1', 'PYTHONUNBUFFERED': '1', 'MPLBACKEND': 'Agg',
-            'MPLCONFIGDIR': f'{home}/.matplotlib', 'OPENBLAS_NUM_THREADS': threads,
-            'OMP_NUM_THREADS': threads, 'MKL_NUM_THREADS': threads,
-        }
+        child_env = run_environment(home, '/tmp' if 'mount' in steps else str(fallback),
+                                    self.limits.blas_threads)
         child_env.update({k: inside(str(v)) for k, v in env.items()})
         payload_r, payload_w = os.pipe()
         status_r, status_w = os.pipe()
