@@ -2,6 +2,7 @@
 fresh run, and any fault ends it cleanly so the judge falls back to a fresh run."""
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -141,3 +142,23 @@ def test_the_process_ends_when_its_grader_is_killed(tmp_path):
     while not ended(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert ended(pid)
+
+
+def test_closing_stops_a_request_in_progress_at_once(tmp_path):
+    script = tmp_path / 'probes.py'
+    script.write_text(FAKE['hangs'])
+    request = tmp_path / 'request.json'
+    request.write_text('{}')
+    process = ReferenceProcess(script, tmp_path, {}, tmp_path / 'home')
+    got = []
+    answering = threading.Thread(target=lambda: got.append(
+        process.answer([Job(request, Budget(60, 60), 1000)])))
+    answering.start()
+    while process._proc is None:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    start = time.monotonic()
+    process.close()
+    answering.join(10)
+    assert not answering.is_alive() and got == [None]
+    assert time.monotonic() - start < 5  # not the request's 60 s budget

@@ -75,6 +75,10 @@ class ReferenceProcess:
                 return None
 
     def close(self):
+        """Stop the process, even while a request is being answered (Ctrl-C)."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()  # an answer in progress then ends at once, with None
         with self._lock:
             self._stop()
 
