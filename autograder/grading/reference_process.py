@@ -66,8 +66,6 @@ class ReferenceProcess:
             try:
                 if self._proc is None:
                     self._start()
-                self._proc.stdin.write(''.join(f'{job.path}\n' for job in jobs).encode())
-                self._proc.stdin.flush()
                 return [self._one(job) for job in jobs]
             except (Stopped, OSError, ValueError) as err:
                 self.last_failure = str(err) or type(err).__name__
@@ -104,6 +102,8 @@ class ReferenceProcess:
 
     def _one(self, job):
         """One request's Outcome: its start frame, then its answer within its budget."""
+        self._proc.stdin.write(f'{job.path}\n'.encode())
+        self._proc.stdin.flush()
         if self._frame(time.monotonic() + BETWEEN.wall) != b'':
             raise Stopped("the reference process broke its protocol")
         start, cpu = time.monotonic(), process_cpu(self._proc.pid)
