@@ -56,19 +56,21 @@ def _bundle_memory():
         return '1.5G'
 
 
-def _failing(out):
-    """Sorted ids of the tests that did not get full marks, from OUT/results.json."""
+def _short(out):
+    """[(test id, its feedback)] of the tests short of full marks, from OUT/results.json."""
     document = json.loads((Path(out) / 'results.json').read_text())
-    return sorted(t['name'].split(':', 1)[0] for t in document['tests']
-                  if t['score'] < t['max_score'])
-
-
-def _lost(out):
-    """'test id (first line of its feedback)' for each test short of full marks, or 'none'."""
-    document = json.loads((Path(out) / 'results.json').read_text())
-    lost = [f"{t['name'].split(':', 1)[0]} ({(t.get('output') or '').strip()[:160]})"
+    return [(t['name'].split(':', 1)[0], (t.get('output') or '').strip())
             for t in document['tests'] if t['score'] < t['max_score']]
-    return '; '.join(lost) or 'none'
+
+
+def _failing(short):
+    """Sorted ids of the tests of _short()."""
+    return sorted(test for test, _ in short)
+
+
+def _lost(short):
+    """'test id (its feedback, cut)' for each test of _short(), or 'none'."""
+    return '; '.join(f"{test} ({feedback[:160]})" for test, feedback in short) or 'none'
 
 
 def _simulated(zip_path, out, only, memory, extra_env=None):
@@ -83,10 +85,11 @@ def _simulated(zip_path, out, only, memory, extra_env=None):
                                f"(OOM kills in the group: {box.oom_kills()}): "
                                f"{child.stderr[-800:]}")
         summary = grading.read_summary(out)
+        short = _short(out)
         return {'summary': summary, 'wall': child.seconds, 'peak': box.peak_memory() or
                 watch.peak, 'cpu': box.cpu_seconds(), 'throttled': box.throttled_seconds(),
                 'limit_hits': box.limit_hit(), 'oom_kills': box.oom_kills(),
-                'failing': _failing(out), 'lost': _lost(out), 'watch': watch}
+                'failing': _failing(short), 'lost': _lost(short), 'watch': watch}
 
 
 def _describe_peak(run):
@@ -152,7 +155,7 @@ def run(settings):
                 if kind == 'host':
                     summary, child = grading.grade_one(reference, out, only, expect_full=False)
                     runs[kind].append({'summary': summary, 'wall': child.seconds,
-                                       'failing': _failing(out)})
+                                       'failing': _failing(_short(out))})
                 else:
                     runs[kind].append(_simulated(reference if kind == 'sim' else broken, out,
                                                  only, memory))

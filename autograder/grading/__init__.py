@@ -12,6 +12,7 @@ progress), decode (answers read within their budgets), reference_answers
 (the reference's answers kept for requests every submission asks alike),
 reference_process (the reference's long-lived process, one per grader),
 judge (every test's verdict), report (results.json and summary.json),
-grader (all of it for one submission). grading may import the catalogue and the base modules (paths,
-untrusted, files); never course, authoring or commands.
+grader (all of it for one submission). grading may import the catalogue and
+the base modules (paths, untrusted, files); never course, authoring or
+commands.
 """

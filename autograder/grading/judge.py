@@ -10,9 +10,10 @@ test is answered by one sandboxed session against the student's package
 unsandboxed, in a thread beside it (the Grader's long-lived reference
 process, reference_process.py, or a fresh run); the accuracy tests score
 trained weights in the judge's own process (catalogue/reference.py), epoch
-by epoch. Each answer is decoded within its test's size budget (decode.py) before any test looks at it, so
-array subclasses, objects equal to everything, a patched numpy in the child
-or text printed to stdout cannot change a score.
+by epoch. Each answer is decoded within its test's size budget (decode.py)
+before any test looks at it, so array subclasses, objects equal to
+everything, a patched numpy in the child or text printed to stdout cannot
+change a score.
 
 Nothing a submission does makes the judge raise: a test whose check fails
 on a hostile answer is a failed test, and a fault of the machine marks the

@@ -27,7 +27,6 @@ from pathlib import Path
 
 from .decode import decode
 from .sandbox import run_environment
-from .sandbox.usage import process_cpu
 from .sessions import BETWEEN, Outcome, probe_command
 
 # The longest frame read from the reference (its largest answer is ~1 MB).
@@ -58,6 +57,7 @@ class ReferenceProcess:
         self.last_failure = None  # why the last process was stopped, for the instructor
         self._proc = None
         self._frames = None      # the read end of its payload pipe
+        self._selector = None    # waits on it
         self._lock = threading.Lock()
 
     def answer(self, jobs):
@@ -98,6 +98,8 @@ class ReferenceProcess:
         finally:
             os.close(write)
         self._frames = read
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(read, selectors.EVENT_READ)
         self.starts += 1
 
     def _one(self, job):
@@ -106,10 +108,9 @@ class ReferenceProcess:
         self._proc.stdin.flush()
         if self._frame(time.monotonic() + BETWEEN.wall) != b'':
             raise Stopped("the reference process broke its protocol")
-        start, cpu = time.monotonic(), process_cpu(self._proc.pid)
-        payload = self._frame(start + job.budget.wall)
-        return Outcome(decode(payload, job.answer_bytes, job.secret),
-                       time.monotonic() - start, process_cpu(self._proc.pid) - cpu)
+        # Only the answer: the judge reads no time or CPU of the reference's.
+        payload = self._frame(time.monotonic() + job.budget.wall)
+        return Outcome(decode(payload, job.answer_bytes, job.secret))
 
     def _frame(self, deadline):
         length = int.from_bytes(self._read(8, deadline), 'little')
@@ -119,18 +120,15 @@ class ReferenceProcess:
 
     def _read(self, size, deadline):
         chunks, left = [], size
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._frames, selectors.EVENT_READ)
-            while left:
-                wait = deadline - time.monotonic()
-                if wait <= 0 or not selector.select(wait):
-                    raise Stopped("the reference process ran past a request's time budget")
-                chunk = os.read(self._frames, min(left, 2**20))
-                if not chunk:
-                    raise Stopped(f"the reference process ended "
-                                  f"(exit status {self._proc.poll()})")
-                chunks.append(chunk)
-                left -= len(chunk)
+        while left:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not self._selector.select(wait):
+                raise Stopped("the reference process ran past a request's time budget")
+            chunk = os.read(self._frames, min(left, 2**20))
+            if not chunk:
+                raise Stopped(f"the reference process ended (exit status {self._proc.poll()})")
+            chunks.append(chunk)
+            left -= len(chunk)
         return b''.join(chunks)
 
     def _stop(self):
@@ -144,6 +142,7 @@ class ReferenceProcess:
                 pass
             self._proc = None
         if self._frames is not None:
+            self._selector.close()
             os.close(self._frames)
-            self._frames = None
+            self._frames = self._selector = None
 

@@ -50,7 +50,7 @@ def tree(root_pid, limit=4096):
     return seen
 
 
-def process_cpu(pid):
+def _stat_cpu(pid):
     """utime + stime of one process (all its threads) in seconds, or 0 if gone."""
     text = _read(f'/proc/{pid}/stat')
     if not text:
@@ -90,7 +90,7 @@ class TreeUsage:
 
     def sample(self):
         for pid in tree(self.root):
-            self._cpu[pid] = max(self._cpu.get(pid, 0.0), process_cpu(pid))
+            self._cpu[pid] = max(self._cpu.get(pid, 0.0), _stat_cpu(pid))
             self._wait[pid] = max(self._wait.get(pid, 0.0), _wait_seconds(pid))
         return self.cpu_seconds(), self.wait_seconds()
 
